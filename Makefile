@@ -1,0 +1,60 @@
+# The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements/lock.txt requirements/extras.txt
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help setup run test train lint unit bench bench-nlu bench-latency clean
+
+help:
+	@echo "make run    set everything up, then start the bot, action server and web chat"
+	@echo "make test   set everything up, then run lint, type checks and the whole test suite"
+	@echo "make train  retrain the Rasa model if its data or config changed"
+	@echo "make bench  run the NLU and latency benchmarks (results in benchmarks/results/)"
+
+$(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
+	@python310=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	  echo "Creating $(VENV) with $$python310"; rm -rf $(VENV); "$$python310" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(VENV)/bin/uv pip install --python $(PY) -r requirements/lock.txt -r requirements/extras.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+train: $(STAMP)
+	$(PY) -m stack train
+
+run: train
+	$(PY) -m stack run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: train lint
+	scripts/install-browser.sh
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not slow"
+
+bench: bench-nlu bench-latency
+
+bench-nlu: $(STAMP)
+	$(PY) -m benchmarks.nlu_clinc
+
+bench-latency: train
+	$(PY) -m benchmarks.latency
+
+clean:
+	rm -rf models/*.tar.gz models/*.fingerprint var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""When the bot does not understand: clarify with the likeliest options, then offer a person."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import defaults
+from actions.responses import response_text
+from handoff.errors import HandoffError
+from handoff.store import HandoffStore
+
+logger = logging.getLogger(__name__)
+
+FAILURE_INTENTS = {"nlu_fallback", "out_of_scope"}
+# Intents worth offering as a "did you mean" button (answers such as "yes" are not).
+NOT_OFFERED = FAILURE_INTENTS | {
+    "affirm", "deny", "cancel", "empty_message", "no_words", "message_too_long",
+}
+FAILURES_BEFORE_HUMAN = 2
+OPTIONS = 2
+
+
+def consecutive_failures(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row the bot did not understand."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in FAILURE_INTENTS:
+            break
+        count += 1
+    return count
+
+
+def likeliest_intents(tracker: Tracker, domain: DomainDict, limit: int = OPTIONS) -> list[str]:
+    """The best-ranked intents of the latest message that the bot can offer as buttons."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    offered = []
+    for candidate in ranking:
+        name = candidate.get("name")
+        if name in NOT_OFFERED or not response_text(domain, f"utter_intent_label_{name}"):
+            continue
+        offered.append(str(name))
+        if len(offered) == limit:
+            break
+    return offered
+
+
+class ActionClarify(Action):
+    """Asks "did you mean...?" with the two likeliest options; after two misses, offers a person."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if consecutive_failures(tracker) >= FAILURES_BEFORE_HUMAN:
+            dispatcher.utter_message(response="utter_offer_human")
+            return []
+        latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if latest_intent == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+            dispatcher.utter_message(response="utter_help")
+            return []
+        options = likeliest_intents(tracker, domain)
+        if not options:
+            dispatcher.utter_message(response="utter_help")
+            return []
+        buttons = [
+            {"title": response_text(domain, f"utter_intent_label_{name}"), "payload": f"/{name}"}
+            for name in options
+        ]
+        buttons.append(
+            {"title": response_text(domain, "utter_clarify_something_else"), "payload": "/help"}
+        )
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
+
+
+class ActionRequestHuman(Action):
+    """Records that the citizen wants a person, and says honestly what happens next."""
+
+    def __init__(self, store: HandoffStore | None = None) -> None:
+        self._store = store
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reason = "accepted_offer_after_fallback" if self._was_offered(tracker) else "citizen_request"
+        try:
+            store = self._store or defaults.handoff_store()
+            request = store.open_request(
+                conversation_id=tracker.sender_id,
+                reason=reason,
+                channel=tracker.get_latest_input_channel(),
+                language=tracker.get_slot("language") or "en",
+            )
+        except HandoffError:
+            logger.error("could not record a request for a person", exc_info=True)
+            dispatcher.utter_message(response="utter_human_failed")
+            return []
+        dispatcher.utter_message(response="utter_human_recorded", reference=request.reference)
+        return []
+
+    @staticmethod
+    def _was_offered(tracker: Tracker) -> bool:
+        """Whether the bot's last message offered a person (after repeated misunderstandings)."""
+        for event in reversed(tracker.events):
+            if event.get("event") == "bot":
+                return (event.get("metadata") or {}).get("utter_action") == "utter_offer_human"
+        return False

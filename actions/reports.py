@@ -1,0 +1,224 @@
+"""Street problem reports: the report form, its confirmation, and filing the service request."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import defaults
+from actions.answers import SKIP_WORDS, is_skip
+from bot.text import clean_text
+from open311.errors import Open311Error
+from open311.services import ServiceCatalogue
+from open311.store import RequestStore
+
+logger = logging.getLogger(__name__)
+
+OTHER_SERVICE = "street_other"
+LOCATION_MAX_CHARS = 200
+DESCRIPTION_MIN_CHARS = 4
+DESCRIPTION_MAX_CHARS = 1000
+NO_PHOTO = "none"
+REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_photo", "report_confirmed")
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_STREET_WORDS = re.compile(
+    r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|place|pl|court|ct"
+    r"|terrace|highway|hwy|parkway|pkwy|square|sq|alley|bridge|plaza|circle|cir|crescent"
+    r"|park|station|school|library|church|hospital|market|mall)\b",
+    re.IGNORECASE,
+)
+_INTERSECTION = re.compile(r"\w\s+(and|&|at|/|x)\s+\w|\bcorner of\b", re.IGNORECASE)
+_LANDMARK = re.compile(
+    r"\b(near|outside|opposite|behind|in front of|across from|next to|by the|beside)\b\s+\w",
+    re.IGNORECASE,
+)
+_NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
+
+
+def looks_like_location(text: str) -> bool:
+    """A street address, an intersection or a landmark - not "here" or "idk"."""
+    return bool(
+        _NUMBER_AND_WORD.search(text)
+        or _STREET_WORDS.search(text)
+        or _INTERSECTION.search(text)
+        or _LANDMARK.search(text)
+    )
+
+
+def _is_payload(text: str) -> bool:
+    return text.startswith("/")
+
+
+class ValidateStreetReportForm(FormValidationAction):
+    """What, where, a description, an optional photo, then the citizen's yes."""
+
+    def __init__(self, catalogue: ServiceCatalogue | None = None) -> None:
+        self._catalogue = catalogue
+
+    @property
+    def catalogue(self) -> ServiceCatalogue:
+        return self._catalogue or defaults.service_catalogue()
+
+    def name(self) -> str:
+        return "validate_street_report_form"
+
+    async def extract_issue_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("issue_type") or _is_payload(text):
+            return {}
+        service = self.catalogue.match(text)
+        if service:
+            return {"issue_type": service.service_code}
+        if tracker.get_slot("requested_slot") == "issue_type" and clean_text(text):
+            # The citizen named the problem in their own words.
+            return {"issue_type": OTHER_SERVICE}
+        return {}
+
+    def validate_issue_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        code = str(value or "")
+        if code in self.catalogue:
+            return {"issue_type": code}
+        service = self.catalogue.match(code)
+        return {"issue_type": service.service_code if service else OTHER_SERVICE}
+
+    def validate_issue_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = clean_text(str(value or ""))
+        if len(text) > LOCATION_MAX_CHARS:
+            dispatcher.utter_message(response="utter_location_too_long")
+            return {"issue_location": None}
+        if not looks_like_location(text):
+            dispatcher.utter_message(response="utter_location_invalid")
+            return {"issue_location": None}
+        return {"issue_location": text}
+
+    def validate_issue_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = clean_text(str(value or ""))
+        if len(text) > DESCRIPTION_MAX_CHARS:
+            dispatcher.utter_message(response="utter_description_too_long")
+            return {"issue_description": None}
+        if len(text) < DESCRIPTION_MIN_CHARS or text.lower().strip(" .!/") in SKIP_WORDS:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"issue_description": None}
+        return {"issue_description": text}
+
+    def validate_issue_photo(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = clean_text(str(value or ""))
+        if text == NO_PHOTO or is_skip(tracker, text):
+            return {"issue_photo": NO_PHOTO}
+        url = _URL.search(text)
+        if url and len(url.group(0)) <= 2000:
+            return {"issue_photo": url.group(0)}
+        dispatcher.utter_message(response="utter_photo_invalid")
+        return {"issue_photo": None}
+
+    def validate_report_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is True:
+            return {"report_confirmed": True}
+        # "No, let me correct it": keep what was reported, ask the rest again.
+        dispatcher.utter_message(response="utter_report_correct")
+        return {
+            "report_confirmed": None,
+            "issue_location": None,
+            "issue_description": None,
+            "issue_photo": None,
+        }
+
+
+class ActionAskReportConfirmed(Action):
+    """Shows the report back to the citizen before it is filed."""
+
+    def __init__(self, catalogue: ServiceCatalogue | None = None) -> None:
+        self._catalogue = catalogue
+
+    def name(self) -> str:
+        return "action_ask_report_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        catalogue = self._catalogue or defaults.service_catalogue()
+        code = tracker.get_slot("issue_type") or OTHER_SERVICE
+        service = catalogue.get(code if code in catalogue else OTHER_SERVICE)
+        photo = tracker.get_slot("issue_photo")
+        dispatcher.utter_message(
+            response="utter_report_summary",
+            service_name=service.service_name,
+            photo=photo if photo and photo != NO_PHOTO else "-",
+        )
+        return []
+
+
+class ActionFileServiceRequest(Action):
+    """Files the confirmed report as a service request and gives its id."""
+
+    def __init__(
+        self, store: RequestStore | None = None, catalogue: ServiceCatalogue | None = None
+    ) -> None:
+        self._store = store
+        self._catalogue = catalogue
+
+    def name(self) -> str:
+        return "action_file_service_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        catalogue = self._catalogue or defaults.service_catalogue()
+        code = tracker.get_slot("issue_type") or OTHER_SERVICE
+        service = catalogue.get(code if code in catalogue else OTHER_SERVICE)
+        photo = tracker.get_slot("issue_photo")
+        try:
+            store = self._store or defaults.request_store()
+            request = store.create(
+                service_code=service.service_code,
+                service_name=service.service_name,
+                description=tracker.get_slot("issue_description") or "",
+                address_string=tracker.get_slot("issue_location"),
+                agency_responsible=service.agency_responsible,
+                media_url=photo if photo and photo != NO_PHOTO else None,
+                conversation_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel(),
+                language=tracker.get_slot("language") or "en",
+            )
+        except Open311Error:
+            logger.error("could not file a service request", exc_info=True)
+            dispatcher.utter_message(response="utter_report_failed")
+            # Keep the report; only the confirmation is asked again on a retry.
+            return [SlotSet("report_confirmed", None)]
+        dispatcher.utter_message(
+            response="utter_report_filed",
+            request_id=request.service_request_id,
+            agency=service.agency_responsible,
+        )
+        return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+class ActionResetReport(Action):
+    """Forgets a cancelled report."""
+
+    def name(self) -> str:
+        return "action_reset_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [SlotSet(slot, None) for slot in REPORT_SLOTS]

@@ -1,0 +1,84 @@
+"""Request status: "what's the status of SR-7K3M9Q2X?"."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import defaults
+from actions.settings import get_settings
+from open311.errors import Open311Error
+from open311.store import RequestStore, find_request_id
+
+logger = logging.getLogger(__name__)
+
+STATUS_WORDS = {"open": "open and waiting for a crew", "closed": "closed"}
+
+
+class ValidateStatusForm(FormValidationAction):
+    """Finds the request number in what the citizen wrote."""
+
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def extract_request_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("request_id"):
+            return {}
+        request_id = find_request_id(tracker.latest_message.get("text") or "")
+        return {"request_id": request_id} if request_id else {}
+
+    def validate_request_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        request_id = find_request_id(str(value or "")) or find_request_id(
+            tracker.latest_message.get("text") or ""
+        )
+        if request_id is None:
+            dispatcher.utter_message(response="utter_request_id_invalid")
+            return {"request_id": None}
+        return {"request_id": request_id}
+
+
+class ActionRequestStatus(Action):
+    """Looks the request up and tells its status and notes."""
+
+    def __init__(self, store: RequestStore | None = None) -> None:
+        self._store = store
+
+    def name(self) -> str:
+        return "action_request_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        request_id = tracker.get_slot("request_id") or ""
+        reset: list[EventType] = [SlotSet("request_id", None)]
+        try:
+            store = self._store or defaults.request_store()
+            request = store.get(request_id)
+        except Open311Error:
+            logger.error("could not read service request %s", request_id, exc_info=True)
+            dispatcher.utter_message(response="utter_status_unavailable")
+            return reset
+        if request is None:
+            dispatcher.utter_message(response="utter_status_unknown", request_id=request_id)
+            return reset
+        updated = request.updated_datetime.astimezone(ZoneInfo(get_settings().timezone))
+        dispatcher.utter_message(
+            response="utter_status_found",
+            request_id=request.service_request_id,
+            service_name=request.service_name,
+            address=request.address_string or "no address given",
+            status=STATUS_WORDS.get(request.status, request.status),
+            status_notes=request.status_notes or "",
+            updated=f"{updated.day} {updated:%b %Y at %H:%M}",
+        )
+        return reset

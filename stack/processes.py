@@ -1,0 +1,189 @@
+"""Starting and stopping the three servers: action server, Rasa server, web app.
+
+Used by ``python -m stack run`` (``make run``) and by the end-to-end tests,
+which start the same stack on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from stack.settings import ROOT, StackSettings
+
+
+class StackError(Exception):
+    """A server did not start, or stopped on its own."""
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
+        )
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(self.health_url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def base_env(settings: StackSettings) -> dict[str, str]:
+    """The environment every server gets: offline, no telemetry, our packages importable."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "CITYBOT_DATABASE_URL": settings.database_url,
+        }
+    )
+    return env
+
+
+def build_servers(settings: StackSettings) -> list[Server]:
+    env = base_env(settings)
+    host = settings.host
+    logs = settings.var_dir / "logs"
+    actions = Server(
+        name="action server",
+        command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                 "--port", str(settings.action_port)],
+        health_url=f"http://{host}:{settings.action_port}/health",
+        env={**env, "SANIC_HOST": host},
+        log_path=logs / "actions.log",
+    )
+    rasa_env = {
+        **env,
+        "CITYBOT_ACTION_ENDPOINT": f"http://{host}:{settings.action_port}/webhook",
+        "CITYBOT_TRACKER_DB": str(settings.tracker_db),
+    }
+    rasa = Server(
+        name="Rasa server",
+        command=[_bin("rasa"), "run", "--model", str(settings.model_path),
+                 "--enable-api", "--auth-token", settings.rasa_token(),
+                 "--cors", *settings.cors_origins(),
+                 "--interface", host, "--port", str(settings.rasa_port),
+                 "--endpoints", str(ROOT / "endpoints.yml"),
+                 "--credentials", str(ROOT / "credentials.yml"),
+                 "--log-file", str(logs / "rasa-debug.log")],
+        health_url=f"http://{host}:{settings.rasa_port}/",
+        env=rasa_env,
+        log_path=logs / "rasa.log",
+    )
+    web_env = {**env, "CITYBOT_WEB_RASA_PUBLIC_URL": settings.rasa_public_url()}
+    web = Server(
+        name="web app",
+        command=[_bin("uvicorn"), "web.app:app", "--host", host,
+                 "--port", str(settings.web_port), "--no-access-log",
+                 # rasa pins websockets 10, too old for uvicorn's default implementation
+                 "--ws", "wsproto"],
+        health_url=f"http://{host}:{settings.web_port}/health",
+        env=web_env,
+        log_path=logs / "web.log",
+    )
+    return [actions, rasa, web]
+
+
+class Stack:
+    """The running servers; a context manager that always stops what it started."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.servers = build_servers(settings)
+
+    def start(self, timeout: float = 240.0) -> None:
+        if not self.settings.model_path.exists():
+            raise StackError(f"no trained model at {self.settings.model_path}: run `make train`")
+        for server in self.servers:
+            server.start()
+        deadline = time.monotonic() + timeout
+        waiting = list(self.servers)
+        while waiting:
+            for server in list(waiting):
+                if not server.running():
+                    self.stop()
+                    raise StackError(f"{server.name} exited while starting:\n{server.log_tail()}")
+                if server.healthy():
+                    waiting.remove(server)
+            if time.monotonic() > deadline:
+                names = ", ".join(s.name for s in waiting)
+                tails = "\n".join(s.log_tail() for s in waiting)
+                self.stop()
+                raise StackError(f"not ready after {timeout:.0f} s: {names}\n{tails}")
+            time.sleep(0.5)
+
+    def check(self) -> None:
+        for server in self.servers:
+            if not server.running():
+                raise StackError(f"{server.name} stopped:\n{server.log_tail()}")
+
+    def stop(self) -> None:
+        # Web app first (no new conversations), action server last (Rasa may still call it).
+        for server in reversed(self.servers):
+            server.stop()
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

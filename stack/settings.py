@@ -1,0 +1,67 @@
+"""Settings of the whole stack on one machine, read from CITYBOT_* variables or .env."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import BaseSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class StackSettings(BaseSettings):
+    """Ports, files and secrets of the embedded default (SQLite, files, in-memory locks)."""
+
+    mode: str = "local"  # "local" generates missing secrets; anything else refuses to
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8000
+    var_dir: Path = ROOT / "var"
+    model_path: Path = ROOT / "models" / "citybot.tar.gz"
+    database_url: str = ""  # default: SQLite under var_dir
+    rasa_api_token: str = ""  # protects Rasa's HTTP API (trackers); generated in local mode
+
+    class Config:
+        env_prefix = "CITYBOT_"
+        env_file = str(ROOT / ".env")
+        extra = "ignore"
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(**values)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'citybot.db'}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.var_dir / "tracker.db"
+
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    def rasa_public_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    def cors_origins(self) -> list[str]:
+        """Origins allowed to talk to the Rasa server from a browser: the web app's."""
+        origins = [self.web_url()]
+        if self.host == "127.0.0.1":
+            origins.append(f"http://localhost:{self.web_port}")
+        return origins
+
+    def rasa_token(self) -> str:
+        """The Rasa HTTP API token: configured, or (local mode only) generated once and kept."""
+        if self.rasa_api_token:
+            return self.rasa_api_token
+        if self.mode != "local":
+            raise ValueError("CITYBOT_RASA_API_TOKEN must be set outside local mode")
+        path = self.var_dir / "rasa_api_token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        self.rasa_api_token = path.read_text().strip()
+        return self.rasa_api_token
