@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from handoff.errors import HandoffUnavailable
+from open311.errors import StoreUnavailable
 from open311.store import make_engine
 
 Base = declarative_base()
@@ -61,7 +62,10 @@ class HandoffStore:
 
     @classmethod
     def from_url(cls, url: str) -> HandoffStore:
-        return cls(make_engine(url))
+        try:
+            return cls(make_engine(url))
+        except StoreUnavailable as exc:
+            raise HandoffUnavailable(str(exc)) from exc
 
     def open_request(
         self,

@@ -120,7 +120,10 @@ def make_engine(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the folder of {database}: {exc}") from exc
         options["connect_args"] = {"check_same_thread": False, "timeout": 15}
     return sa.create_engine(url, **options)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -130,7 +130,7 @@ EMBEDDERS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_embedder(spec: str) -> Embedder:
     """Load (once per process) an embedder by name.
 

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import BaseSettings
+from pydantic import BaseSettings, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +29,9 @@ class StackSettings(BaseSettings):
         env_file = str(ROOT / ".env")
         extra = "ignore"
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**values)
-        if not self.database_url:
-            self.database_url = f"sqlite:///{self.var_dir / 'citybot.db'}"
+    @validator("database_url", always=True)
+    def _default_database(cls, value: str, values: dict[str, object]) -> str:
+        return value or f"sqlite:///{values['var_dir']}/citybot.db"
 
     @property
     def tracker_db(self) -> Path:

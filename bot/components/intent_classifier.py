@@ -117,7 +117,7 @@ class SentenceIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         probabilities = self.predict(np.vstack([v for _, v in todo]))
         length = int(self.config["ranking_length"])
-        for (message, _), row in zip(todo, probabilities):
+        for (message, _), row in zip(todo, probabilities, strict=False):
             order = np.argsort(-row)
             ranking = [
                 {INTENT_NAME_KEY: self.labels[i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
@@ -128,6 +128,7 @@ class SentenceIntentClassifier(IntentClassifier, GraphComponent):
         return messages
 
     def persist(self) -> None:
+        assert self.weights is not None and self.bias is not None
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / "weights.npz", weights=self.weights, bias=self.bias)
             (directory / "labels.json").write_text(json.dumps(self.labels), encoding="utf-8")

@@ -66,7 +66,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _embed(self, messages: list[Message]) -> None:
         texts = [clean_text(message.get(TEXT) or "")[: self._max_chars] for message in messages]
         vectors = self._embedder.embed(texts)
-        for message, vector in zip(messages, vectors):
+        for message, vector in zip(messages, vectors, strict=False):
             message.add_features(
                 Features(
                     np.asarray(vector, dtype=np.float32).reshape(1, -1),
