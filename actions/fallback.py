@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 FAILURE_INTENTS = {"nlu_fallback", "out_of_scope"}
 # Intents worth offering as a "did you mean" button (answers such as "yes" are not).
 NOT_OFFERED = FAILURE_INTENTS | {
-    "affirm", "deny", "cancel", "empty_message", "no_words", "message_too_long",
+    "affirm", "deny", "cancel", "skip", "inform", "empty_message", "no_words", "message_too_long",
 }
 FAILURES_BEFORE_HUMAN = 2
 OPTIONS = 2

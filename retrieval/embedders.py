@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
         # torch modules are not safe to call from several threads at once.
         self._lock = threading.Lock()
         self.name = f"sentence-transformers:{path.name if path.name != 'model' else path.parent.name}"
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

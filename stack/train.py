@@ -30,7 +30,7 @@ def fingerprint(inputs: list[Path] = INPUTS) -> str:
         for path in files:
             if "__pycache__" in path.parts:
                 continue
-            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
