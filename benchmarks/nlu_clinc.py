@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import shutil
@@ -84,6 +85,15 @@ class Scores:
     @property
     def total(self) -> float:
         return self.in_scope_accuracy + self.oos_recall
+
+
+def quiet_logging() -> None:
+    """Warnings and errors only: Rasa's structlog otherwise prints a debug line per parse."""
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
 
 def log(message: str) -> None:
@@ -358,6 +368,8 @@ def evaluate_split(predictions: list[Prediction], conf_t: float | None) -> dict[
 
 
 def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no TensorFlow CUDA/CPU banners
+    quiet_logging()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     log(f"phase 1/5: reading {CONFIG_PATH.name} and {DATA_PATH}")
     project = read_project_config()

@@ -1,0 +1,62 @@
+"""The real stack (action server, Rasa server, web app) on free ports, shared by the e2e tests."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from stack.processes import Stack
+from stack.settings import StackSettings
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    model = ROOT / "models" / "citybot.tar.gz"
+    assert model.exists(), "no trained model: `make test` trains it first (make train)"
+    settings = StackSettings(
+        var_dir=tmp_path_factory.mktemp("var"),
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        rasa_api_token="e2e-" + uuid.uuid4().hex,
+        database_url="",
+        model_path=model,
+    )
+    running = Stack(settings)
+    running.start()
+    yield running
+    running.stop()
+
+
+class Chat:
+    """One citizen talking to the bot over the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None) -> None:
+        self.url = f"{stack.settings.rasa_public_url()}/webhooks/rest/webhook"
+        self.sender = sender or "e2e-" + uuid.uuid4().hex
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def texts(self, text: str) -> str:
+        """Everything the bot answered, joined, for assertions on wording."""
+        return "\n".join(m.get("text", "") for m in self.say(text))
+
+
+@pytest.fixture
+def chat(stack: Stack) -> Chat:
+    return Chat(stack)
