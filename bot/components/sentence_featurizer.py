@@ -16,6 +16,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -64,6 +65,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return ["sentence_transformers"]
 
     def _embed(self, messages: list[Message]) -> None:
+        if not messages:
+            return
         texts = [clean_text(message.get(TEXT) or "")[: self._max_chars] for message in messages]
         vectors = self._embedder.embed(texts)
         for message, vector in zip(messages, vectors, strict=False):
@@ -77,7 +80,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             )
 
     def process(self, messages: list[Message]) -> list[Message]:
-        self._embed(messages)
+        # Button payloads ("/affirm") are read by Rasa's RegexMessageHandler;
+        # embedding them would only cost time.
+        self._embed([m for m in messages if not str(m.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX)])
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
