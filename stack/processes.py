@@ -31,6 +31,7 @@ class Server:
     health_url: str
     env: dict[str, str]
     log_path: Path
+    cwd: Path = ROOT
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
 
@@ -39,7 +40,7 @@ class Server:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -92,6 +93,11 @@ def base_env(settings: StackSettings) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
+            # One thread per model call: with batch-1 inference on a few cores, extra
+            # OpenMP/BLAS threads spin and steal CPU from concurrent requests.
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "CITYBOT_DATABASE_URL": settings.database_url,
         }

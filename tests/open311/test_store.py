@@ -81,3 +81,11 @@ def test_catalogue_matches_keywords_and_knows_codes():
     assert "pothole" in catalogue
     with pytest.raises(UnknownService):
         catalogue.get("unicorns")
+
+
+def test_sqlite_databases_run_in_write_ahead_log_mode(database_url):
+    from open311.store import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
