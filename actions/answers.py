@@ -1,4 +1,4 @@
-"""Reading short answers to form questions: "skip", "no", "I don't know"."""
+"""Reading citizens' answers: typed text versus button payloads, and "skip", "no", "I don't know"."""
 
 from __future__ import annotations
 
@@ -19,3 +19,9 @@ def is_skip(tracker: Tracker, value: Any) -> bool:
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     text = str(value or "").lower().replace("’", "'").strip(" .!/")
     return intent in SKIP_INTENTS or text in SKIP_WORDS
+
+
+def typed_text(tracker: Tracker) -> str:
+    """The latest message as the citizen typed it; empty for a button payload such as "/skip"."""
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
+from actions.answers import typed_text
 from bot.text import clean_text
 
 logger = logging.getLogger(__name__)
@@ -161,9 +162,6 @@ class OutageFeed:
         return f"{day} at {local:%H:%M}"
 
 
-def _is_payload(text: str) -> bool:
-    return text.startswith("/")
-
 
 class ValidateOutageForm(FormValidationAction):
     """Where the citizen is asking about."""
@@ -181,8 +179,8 @@ class ValidateOutageForm(FormValidationAction):
     async def extract_outage_area(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("outage_area") or _is_payload(text):
+        text = typed_text(tracker)
+        if tracker.get_slot("outage_area") or not text:
             return {}
         try:
             place = self.feed.known_place(text)

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
-from actions.answers import is_skip
+from actions.answers import is_skip, typed_text
 from actions.dates import find_date
 from actions.settings import get_settings
 from bot.text import clean_text
@@ -124,9 +124,6 @@ def format_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _is_payload(text: str) -> bool:
-    return text.startswith("/")
-
 
 class ValidateRenewalForm(FormValidationAction):
     """Which document, and (optionally) when it expires."""
@@ -144,8 +141,8 @@ class ValidateRenewalForm(FormValidationAction):
     async def extract_renewal_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("renewal_type") or _is_payload(text):
+        text = typed_text(tracker)
+        if tracker.get_slot("renewal_type") or not text:
             return {}
         renewal = self.catalogue.match(text)
         return {"renewal_type": renewal.code} if renewal else {}
@@ -153,8 +150,8 @@ class ValidateRenewalForm(FormValidationAction):
     async def extract_expiry_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("expiry_date") or _is_payload(text):
+        text = typed_text(tracker)
+        if tracker.get_slot("expiry_date") or not text:
             return {}
         found = find_date(text, city_today(), get_settings().date_order)
         return {"expiry_date": found.isoformat()} if found else {}

@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
-from actions.answers import SKIP_WORDS, is_skip
+from actions.answers import SKIP_WORDS, is_skip, typed_text
 from bot.text import clean_text
 from open311.errors import Open311Error
-from open311.services import ServiceCatalogue
+from open311.services import Service, ServiceCatalogue
 from open311.store import RequestStore
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,17 @@ _LANDMARK = re.compile(
 _NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
 
 
+def reported_service(catalogue: ServiceCatalogue, tracker: Tracker) -> Service:
+    """The service the report is about (other street problem when unknown)."""
+    code = tracker.get_slot("issue_type") or OTHER_SERVICE
+    return catalogue.get(code if code in catalogue else OTHER_SERVICE)
+
+
+def photo_link(tracker: Tracker) -> str | None:
+    photo = tracker.get_slot("issue_photo")
+    return photo if photo and photo != NO_PHOTO else None
+
+
 def looks_like_location(text: str) -> bool:
     """A street address, an intersection or a landmark - not "here" or "idk"."""
     return bool(
@@ -51,9 +62,6 @@ def looks_like_location(text: str) -> bool:
         or _LANDMARK.search(text)
     )
 
-
-def _is_payload(text: str) -> bool:
-    return text.startswith("/")
 
 
 class ValidateStreetReportForm(FormValidationAction):
@@ -72,8 +80,8 @@ class ValidateStreetReportForm(FormValidationAction):
     async def extract_issue_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("issue_type") or _is_payload(text):
+        text = typed_text(tracker)
+        if tracker.get_slot("issue_type") or not text:
             return {}
         service = self.catalogue.match(text)
         if service:
@@ -155,14 +163,11 @@ class ActionAskReportConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        catalogue = self._catalogue or defaults.service_catalogue()
-        code = tracker.get_slot("issue_type") or OTHER_SERVICE
-        service = catalogue.get(code if code in catalogue else OTHER_SERVICE)
-        photo = tracker.get_slot("issue_photo")
+        service = reported_service(self._catalogue or defaults.service_catalogue(), tracker)
         dispatcher.utter_message(
             response="utter_report_summary",
             service_name=service.service_name,
-            photo=photo if photo and photo != NO_PHOTO else "-",
+            photo=photo_link(tracker) or "-",
         )
         return []
 
@@ -182,10 +187,7 @@ class ActionFileServiceRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        catalogue = self._catalogue or defaults.service_catalogue()
-        code = tracker.get_slot("issue_type") or OTHER_SERVICE
-        service = catalogue.get(code if code in catalogue else OTHER_SERVICE)
-        photo = tracker.get_slot("issue_photo")
+        service = reported_service(self._catalogue or defaults.service_catalogue(), tracker)
         try:
             store = self._store or defaults.request_store()
             request = store.create(
@@ -194,7 +196,7 @@ class ActionFileServiceRequest(Action):
                 description=tracker.get_slot("issue_description") or "",
                 address_string=tracker.get_slot("issue_location"),
                 agency_responsible=service.agency_responsible,
-                media_url=photo if photo and photo != NO_PHOTO else None,
+                media_url=photo_link(tracker),
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel(),
                 language=tracker.get_slot("language") or "en",
