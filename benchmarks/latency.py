@@ -127,7 +127,9 @@ async def conversation(
         start = time.perf_counter()
         try:
             response = await client.post(url, json={"sender": sender, "message": text})
-            ok = response.status_code == 200 and isinstance(response.json(), list)
+            # Every scripted message gets an answer: an empty reply is a failure too.
+            replies = response.json() if response.status_code == 200 else None
+            ok = isinstance(replies, list) and len(replies) > 0
         except (httpx.HTTPError, ValueError):
             ok = False
         latencies.append(time.perf_counter() - start)

@@ -16,6 +16,10 @@ import numpy as np
 
 from retrieval.errors import EmbedderNotAvailable
 
+# Up to this many texts are embedded with a plain forward pass (a chat message);
+# larger batches go through sentence-transformers' length-sorted batching.
+SMALL_BATCH = 8
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -69,14 +73,26 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
+            if len(texts) <= SMALL_BATCH:
+                vectors = self._forward(list(texts))
+            else:
+                vectors = self._model.encode(
+                    list(texts),
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
         return _normalise(vectors)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """The model's forward pass without ``encode``'s per-call bookkeeping (~4 ms of ~15)."""
+        import torch
+
+        features = self._model.preprocess(texts)
+        with torch.inference_mode():
+            output = self._model.forward(features)
+        return output["sentence_embedding"].float().numpy()  # type: ignore[no-any-return]
 
 
 class UniversalSentenceEncoder:

@@ -46,7 +46,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: dict[str, Any], name: str, embedder: Embedder) -> None:
         super().__init__(name, config)
-        self._embedder = embedder
+        self.embedder = embedder
         self._max_chars = int(self._config["max_chars"])
 
     @classmethod
@@ -64,25 +64,38 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         # Importable module names that are also distribution names (Rasa checks both).
         return ["sentence_transformers"]
 
+    def prepare(self, text: str) -> str:
+        """The text exactly as it is embedded."""
+        return clean_text(text)[: self._max_chars]
+
     def _embed(self, messages: list[Message]) -> None:
         if not messages:
             return
-        texts = [clean_text(message.get(TEXT) or "")[: self._max_chars] for message in messages]
-        vectors = self._embedder.embed(texts)
-        for message, vector in zip(messages, vectors, strict=False):
-            message.add_features(
-                Features(
-                    np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                    FEATURE_TYPE_SENTENCE,
-                    TEXT,
-                    self._identifier,
-                )
+        texts = [self.prepare(message.get(TEXT) or "") for message in messages]
+        for message, vector in zip(messages, self.embedder.embed(texts), strict=True):
+            self._add(message, vector)
+
+    def _add(self, message: Message, vector: np.ndarray) -> None:
+        message.add_features(
+            Features(
+                np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                FEATURE_TYPE_SENTENCE,
+                TEXT,
+                self._identifier,
             )
+        )
 
     def process(self, messages: list[Message]) -> list[Message]:
-        # Button payloads ("/affirm") are read by Rasa's RegexMessageHandler;
-        # embedding them would only cost time.
-        self._embed([m for m in messages if not str(m.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX)])
+        # Button payloads ("/affirm") get their intent from Rasa's RegexMessageHandler at the
+        # end of the pipeline; embedding them would only cost time, so they get a zero vector
+        # (the components in between still need a sentence feature).
+        typed = []
+        for message in messages:
+            if str(message.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX):
+                self._add(message, np.zeros(self.embedder.dimension, dtype=np.float32))
+            else:
+                typed.append(message)
+        self._embed(typed)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

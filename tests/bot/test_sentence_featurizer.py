@@ -39,4 +39,6 @@ def test_button_payloads_are_not_embedded():
     embedder = CountingEmbedder()
     messages = featurizer(embedder).process([Message(data={TEXT: "/affirm"}), Message(data={TEXT: "yes"})])
     assert embedder.seen == ["yes"]
-    assert messages[0].get_dense_features(TEXT)[1] is None
+    payload_vector = messages[0].get_dense_features(TEXT)[1]
+    assert payload_vector is not None and not payload_vector.features.any()
+
