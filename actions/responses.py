@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Tracker
 
-
-def response_text(domain: dict[str, Any], name: str, tracker: Tracker | None = None) -> str | None:
+def response_text(domain: dict[str, Any], name: str) -> str | None:
     """The text of a domain response's default variant, or None if the domain lacks it."""
     variants = (domain.get("responses") or {}).get(name) or []
     for variant in variants:

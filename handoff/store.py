@@ -35,7 +35,6 @@ class HandoffRow(Base):  # type: ignore[valid-type,misc]
     channel = sa.Column(sa.String(64), nullable=True)
     language = sa.Column(sa.String(8), nullable=True)
     reason = sa.Column(sa.String(64), nullable=False)
-    last_message = sa.Column(sa.Text, nullable=True)
     status = sa.Column(sa.String(16), nullable=False, default="waiting", index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=_utcnow)
 
@@ -74,7 +73,6 @@ class HandoffStore:
         reason: str,
         channel: str | None = None,
         language: str | None = None,
-        last_message: str | None = None,
     ) -> HandoffRequest:
         """Record a request; a conversation already waiting keeps its one reference."""
         try:
@@ -92,7 +90,6 @@ class HandoffStore:
                         channel=channel,
                         language=language,
                         reason=reason,
-                        last_message=last_message,
                         status="waiting",
                         created_at=_utcnow(),
                     )

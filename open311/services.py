@@ -44,9 +44,6 @@ class ServiceCatalogue:
             ]
         )
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._services.values())
-
     def get(self, service_code: str) -> Service:
         try:
             return self._services[service_code]

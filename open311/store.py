@@ -222,15 +222,3 @@ class RequestStore:
                 return ServiceRequest.from_row(row)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(str(exc)) from exc
-
-    def list_recent(self, limit: int = 50) -> list[ServiceRequest]:
-        try:
-            with self._sessions() as session:
-                rows = session.execute(
-                    sa.select(ServiceRequestRow)
-                    .order_by(ServiceRequestRow.requested_datetime.desc())
-                    .limit(limit)
-                ).scalars()
-                return [ServiceRequest.from_row(row) for row in rows]
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(str(exc)) from exc
