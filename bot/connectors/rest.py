@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+
+from bot.connectors.safety_net import with_safety_net
 
 MAX_SENDER_CHARS = 128
 
@@ -27,6 +32,9 @@ class RestInput(RasaRestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(with_safety_net(on_new_message))
 
     async def _extract_sender(self, req: Request) -> str:
         sender = _payload(req).get("sender")
