@@ -1,14 +1,48 @@
 """Cached default collaborators for actions (rasa-sdk builds actions with no arguments).
 
+Content files (service catalogue, renewal rules) are re-read when they change on
+disk, so the content team's edits apply without restarting the action server.
 Imports happen inside the functions: the action modules import this one.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_content: dict[Path, tuple[float, Any]] = {}
+_content_lock = threading.Lock()
+
+
+def load_when_changed(path: Path, load: Callable[[Path], T]) -> T:
+    """``load(path)``, reused until the file's modification time changes.
+
+    A file that fails to load keeps the last good version in use (and the error
+    is raised only when there is none).
+    """
+    stamp = path.stat().st_mtime
+    with _content_lock:
+        cached = _content.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]  # type: ignore[no-any-return]
+        try:
+            value = load(path)
+        except Exception:
+            if cached is not None:
+                logger.error("could not reload %s; keeping the last good one", path, exc_info=True)
+                return cached[1]  # type: ignore[no-any-return]
+            raise
+        _content[path] = (stamp, value)
+        return value
+
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -41,18 +75,16 @@ def handoff_store() -> HandoffStore:
     return HandoffStore(_engine())
 
 
-@lru_cache(maxsize=1)
 def service_catalogue() -> ServiceCatalogue:
     from open311.services import ServiceCatalogue
 
-    return ServiceCatalogue.from_file(get_settings().services_file)
+    return load_when_changed(get_settings().services_file, ServiceCatalogue.from_file)
 
 
-@lru_cache(maxsize=1)
 def renewal_catalogue() -> RenewalCatalogue:
     from actions.renewals import RenewalCatalogue
 
-    return RenewalCatalogue.from_file(get_settings().renewals_file)
+    return load_when_changed(get_settings().renewals_file, RenewalCatalogue.from_file)
 
 
 @lru_cache(maxsize=1)
