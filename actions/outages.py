@@ -162,7 +162,6 @@ class OutageFeed:
         return f"{day} at {local:%H:%M}"
 
 
-
 class ValidateOutageForm(FormValidationAction):
     """Where the citizen is asking about."""
 

@@ -124,7 +124,6 @@ def format_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-
 class ValidateRenewalForm(FormValidationAction):
     """Which document, and (optionally) when it expires."""
 

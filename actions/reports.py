@@ -63,7 +63,6 @@ def looks_like_location(text: str) -> bool:
     )
 
 
-
 class ValidateStreetReportForm(FormValidationAction):
     """What, where, a description, an optional photo, then the citizen's yes."""
 

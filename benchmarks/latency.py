@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from stack.processes import Server, Stack, base_env
+from stack.processes import Server, Stack, base_env, free_port
 from stack.settings import ROOT, StackSettings
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -70,12 +69,6 @@ BASELINE_SCRIPT = [
     "perfect",
     "goodbye",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -46,7 +46,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: dict[str, Any], name: str, embedder: Embedder) -> None:
         super().__init__(name, config)
-        self.embedder = embedder
+        self._embedder = embedder
         self._max_chars = int(self._config["max_chars"])
 
     @classmethod
@@ -64,15 +64,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         # Importable module names that are also distribution names (Rasa checks both).
         return ["sentence_transformers"]
 
-    def prepare(self, text: str) -> str:
-        """The text exactly as it is embedded."""
-        return clean_text(text)[: self._max_chars]
-
     def _embed(self, messages: list[Message]) -> None:
         if not messages:
             return
-        texts = [self.prepare(message.get(TEXT) or "") for message in messages]
-        for message, vector in zip(messages, self.embedder.embed(texts), strict=True):
+        texts = [clean_text(message.get(TEXT) or "")[: self._max_chars] for message in messages]
+        for message, vector in zip(messages, self._embedder.embed(texts), strict=True):
             self._add(message, vector)
 
     def _add(self, message: Message, vector: np.ndarray) -> None:
@@ -92,7 +88,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         typed = []
         for message in messages:
             if str(message.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX):
-                self._add(message, np.zeros(self.embedder.dimension, dtype=np.float32))
+                self._add(message, np.zeros(self._embedder.dimension, dtype=np.float32))
             else:
                 typed.append(message)
         self._embed(typed)

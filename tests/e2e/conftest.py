@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,15 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from stack.processes import Stack
+from stack.processes import Stack, free_port
 from stack.settings import StackSettings
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
