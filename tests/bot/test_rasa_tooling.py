@@ -21,8 +21,15 @@ ACTION_SOURCES = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"
 CHANNEL_SOURCES = "\n".join(p.read_text() for p in (ROOT / "bot" / "connectors").glob("*.py"))
 
 
-def run_rasa(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+def run_rasa(*args: str, scratch: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the rasa CLI; endpoints.yml's variables point into ``scratch``, never at the working tree."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "CITYBOT_TRACKER_DB": str(scratch / "tracker.db"),
+        "CITYBOT_ACTION_ENDPOINT": "http://127.0.0.1:9/webhook",
+    }
     return subprocess.run([RASA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -35,9 +42,10 @@ def used_by_actions(response: str) -> bool:
     return f'"{response}"' in ACTION_SOURCES + CHANNEL_SOURCES
 
 
-def test_rasa_data_validate_finds_nothing_wrong():
+def test_rasa_data_validate_finds_nothing_wrong(tmp_path):
     result = run_rasa(
-        "data", "validate", "--data", "bot/data/training", "--domain", "domain.yml", "--config", "config.yml"
+        "data", "validate", "--data", "bot/data/training", "--domain", "domain.yml", "--config", "config.yml",
+        scratch=tmp_path,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -64,10 +72,11 @@ def test_test_stories_are_predicted_without_a_mistake(tmp_path):
     assert MODEL.exists(), "no trained model: `make test` trains it first (make train)"
     result = run_rasa(
         "test", "core", "--model", str(MODEL), "--stories", "tests/stories",
-        "--fail-on-prediction-errors", "--out", str(tmp_path),
+        "--fail-on-prediction-errors", "--out", str(tmp_path), scratch=tmp_path,
     )
     output = result.stdout + result.stderr
     failed = tmp_path / "failed_test_stories.yml"
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, (output[-3000:] + "\n" + details)
     assert "Failed stories" not in details
+    assert not list(ROOT.glob("$*")), "rasa wrote a file named after an unset variable into the working tree"

@@ -1,0 +1,269 @@
+"""The FAISS index over every FAQ question variant: build, save atomically, load, search.
+
+On disk (``models/faq/`` by default)::
+
+    manifest.json            written last, by rename: names the two files below
+    index-<key>.faiss        the FAISS index (one vector per question variant)
+    entries-<key>.json       the entries and which entry each vector belongs to
+
+A reader opens ``manifest.json`` and then the files it names, so it sees either the
+old build or the new one, never half of each. The files of the previous build are
+kept until the next build, for readers that read the old manifest a moment ago.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from retrieval.embedders import Embedder
+from retrieval.errors import IndexCorrupt, IndexNotFound
+from retrieval.faq import FaqCollection, FaqEntry
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+# Past this many vectors, exact search costs more than ~2 ms per query on 2 cores and
+# an HNSW graph takes over (benchmarks/faq.py measures the crossing).
+APPROXIMATE_ABOVE = 50_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 96
+EMBED_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One FAQ entry that matches a query, with its best-matching question."""
+
+    entry_id: str
+    score: float
+    question: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from and with; compared before every rebuild and load."""
+
+    format: int
+    build_key: str
+    content_hash: str
+    embedder: str
+    dimension: int
+    entries: int
+    vectors: int
+    index_type: str
+    languages: dict[str, int]
+    built_at: str
+    build_seconds: float
+    index_file: str
+    entries_file: str
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        path = directory / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexNotFound(f"no FAQ index in {directory} (build it with `make faq`)") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"cannot read {path}: {exc}") from exc
+        try:
+            manifest = cls(**data)
+        except TypeError as exc:
+            raise IndexCorrupt(f"{path} is not a manifest this version understands: {exc}") from exc
+        if manifest.format != FORMAT:
+            raise IndexCorrupt(f"{path} has format {manifest.format}, expected {FORMAT}")
+        return manifest
+
+
+def build_key(content_hash: str, embedder_spec: str, approximate_above: int) -> str:
+    """Same key, same index: the content, the embedder (as configured) and the index choice."""
+    text = f"{FORMAT}|{content_hash}|{embedder_spec}|{approximate_above}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class FaqIndex:
+    """Vectors of every question variant, searchable by a query vector; answers by entry id."""
+
+    def __init__(
+        self, index: faiss.Index, rows: list[tuple[str, str, str]], entries: dict[str, FaqEntry], manifest: Manifest
+    ) -> None:
+        if index.ntotal != len(rows):
+            raise IndexCorrupt(f"index holds {index.ntotal} vectors but {len(rows)} rows")
+        self._index = index
+        self.rows = rows  # (entry id, language, question) per vector
+        self.entries = entries
+        self.manifest = manifest
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        return self.entries.get(entry_id)
+
+    def search(self, query: np.ndarray, k: int = 3) -> list[Hit]:
+        """The ``k`` best entries for a unit-length query vector, best first (cosine scores)."""
+        if k <= 0 or not self.rows:
+            return []
+        vector = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
+        if vector.shape[1] != self._index.d:
+            raise IndexCorrupt(f"query has dimension {vector.shape[1]}, index has {self._index.d}")
+        # Several variants of one entry can fill the top: look deeper, keep each entry's best.
+        depth = min(len(self.rows), max(k * 8, 32))
+        scores, ids = self._index.search(vector, depth)
+        best: dict[str, Hit] = {}
+        for score, row in zip(scores[0], ids[0], strict=True):
+            if row < 0:
+                continue
+            entry_id, language, question = self.rows[row]
+            if entry_id not in best:
+                best[entry_id] = Hit(entry_id, float(score), question, language)
+                if len(best) == k:
+                    break
+        return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
+
+
+def _rows(collection: FaqCollection) -> list[tuple[str, str, str]]:
+    return [
+        (entry.id, code, question)
+        for entry in collection.entries
+        for code, questions in entry.questions.items()
+        for question in questions
+    ]
+
+
+def make_faiss_index(vectors: np.ndarray, approximate_above: int = APPROXIMATE_ABOVE) -> faiss.Index:
+    """Exact inner product (vectors are unit length: cosine) or, when large, an HNSW graph."""
+    dimension = vectors.shape[1]
+    if len(vectors) > approximate_above:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def build_index(
+    collection: FaqCollection,
+    embedder: Embedder,
+    approximate_above: int = APPROXIMATE_ABOVE,
+    progress: Callable[[int], None] | None = None,
+    embedder_spec: str | None = None,
+) -> FaqIndex:
+    """Embed every question variant and index it; ``progress(n)`` after each chunk of n texts.
+
+    ``embedder_spec`` is the configured name the embedder was loaded by (its ``name`` if not given).
+    """
+    started = time.perf_counter()
+    rows = _rows(collection)
+    chunks = []
+    for start in range(0, len(rows), EMBED_CHUNK):
+        texts = [question for _, _, question in rows[start : start + EMBED_CHUNK]]
+        chunks.append(embedder.embed(texts))
+        if progress is not None:
+            progress(len(texts))
+    vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.dimension), dtype=np.float32)
+    index = make_faiss_index(vectors, approximate_above)
+    content_hash = collection.content_hash
+    key = build_key(content_hash, embedder_spec or embedder.name, approximate_above)
+    manifest = Manifest(
+        format=FORMAT,
+        build_key=key,
+        content_hash=content_hash,
+        embedder=embedder.name,
+        dimension=embedder.dimension,
+        entries=len(collection.entries),
+        vectors=len(rows),
+        index_type="hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat",
+        languages=collection.languages(),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+        index_file=f"index-{key[:16]}.faiss",
+        entries_file=f"entries-{key[:16]}.json",
+    )
+    return FaqIndex(index, rows, dict(collection.by_id), manifest)
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def save_index(index: FaqIndex, directory: Path) -> None:
+    """Save the build's files, then switch ``manifest.json`` to them; prune older builds."""
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = index.manifest
+    try:
+        previous: Manifest | None = Manifest.read(directory)
+    except (IndexNotFound, IndexCorrupt):
+        previous = None
+    payload = {
+        "rows": [list(row) for row in index.rows],
+        "entries": [entry.to_json() for entry in index.entries.values()],
+    }
+    _write_atomically(directory / manifest.index_file, lambda p: faiss.write_index(index._index, str(p)))
+    _write_atomically(
+        directory / manifest.entries_file,
+        lambda p: _write_text(p, json.dumps(payload, ensure_ascii=False)),
+    )
+    _write_atomically(
+        directory / MANIFEST,
+        lambda p: _write_text(p, json.dumps(asdict(manifest), indent=2) + "\n"),
+    )
+    keep = {MANIFEST, manifest.index_file, manifest.entries_file}
+    if previous is not None:
+        keep |= {previous.index_file, previous.entries_file}
+    for path in directory.iterdir():
+        if path.is_file() and path.name not in keep and not path.name.startswith("."):
+            if path.name.startswith(("index-", "entries-")):
+                path.unlink(missing_ok=True)
+
+
+def load_index(directory: Path) -> FaqIndex:
+    """The build that ``manifest.json`` names; IndexNotFound or IndexCorrupt otherwise."""
+    manifest = Manifest.read(directory)
+    index_path = directory / manifest.index_file
+    entries_path = directory / manifest.entries_file
+    try:
+        index = faiss.read_index(str(index_path))
+        payload: dict[str, Any] = json.loads(entries_path.read_text(encoding="utf-8"))
+        rows = [(str(a), str(b), str(c)) for a, b, c in payload["rows"]]
+        entries = {data["id"]: FaqEntry.from_json(data) for data in payload["entries"]}
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"cannot load the FAQ index named by {directory / MANIFEST}: {exc}") from exc
+    if index.d != manifest.dimension or index.ntotal != manifest.vectors:
+        raise IndexCorrupt(
+            f"{index_path.name} has {index.ntotal} vectors of dimension {index.d}, "
+            f"the manifest says {manifest.vectors} of {manifest.dimension}"
+        )
+    if isinstance(index, faiss.IndexHNSWFlat):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return FaqIndex(index, rows, entries, manifest)
