@@ -12,12 +12,15 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train lint unit bench bench-nlu bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps lint unit bench bench-nlu bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
 	@echo "make test   set everything up, then run lint, type checks and the whole test suite"
 	@echo "make train  retrain the Rasa model if its data or config changed"
+	@echo "make faq        check the FAQ files and rebuild the FAQ index if they changed"
+	@echo "make faq-check  check the FAQ files and list every problem"
+	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
 	@echo "make bench  run the NLU and latency benchmarks (results in benchmarks/results/)"
 
 $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
@@ -34,14 +37,23 @@ setup: $(STAMP)
 train: $(STAMP)
 	$(PY) -m stack train
 
-run: train
+faq: $(STAMP)
+	$(PY) -m retrieval build
+
+faq-check: $(STAMP)
+	$(PY) -m retrieval check
+
+faq-gaps: $(STAMP)
+	$(PY) -m retrieval gaps
+
+run: train faq
 	$(PY) -m stack run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: train lint
+test: train faq lint
 	scripts/install-browser.sh
 	$(PY) -m pytest
 

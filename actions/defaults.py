@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from handoff.store import HandoffStore
     from open311.services import ServiceCatalogue
     from open311.store import RequestStore
+    from retrieval.gaps import GapLog
+    from retrieval.search import FaqSearcher
 
 
 @lru_cache(maxsize=1)
@@ -93,3 +95,28 @@ def outage_feed() -> OutageFeed:
 
     settings = get_settings()
     return OutageFeed(settings.outage_feed, settings.timezone)
+
+
+_searcher_lock = threading.Lock()
+_searcher: FaqSearcher | None = None
+
+
+def faq_searcher() -> FaqSearcher:
+    """The FAQ searcher, its embedder loaded once (seconds: `python -m actions` warms it up)."""
+    global _searcher
+    with _searcher_lock:
+        if _searcher is None:
+            from retrieval.embedders import load_embedder
+            from retrieval.search import FaqSearcher
+            from retrieval.settings import get_faq_settings
+
+            faq = get_faq_settings()
+            _searcher = FaqSearcher(load_embedder(faq.embedder), faq.index_dir, faq.reload_check_seconds)
+        return _searcher
+
+
+@lru_cache(maxsize=1)
+def gap_log() -> GapLog:
+    from retrieval.gaps import GapLog
+
+    return GapLog(_engine())

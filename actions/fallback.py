@@ -16,7 +16,9 @@ from handoff.store import HandoffStore
 
 logger = logging.getLogger(__name__)
 
-FAILURE_INTENTS = {"nlu_fallback", "out_of_scope"}
+FAILURE_INTENTS = {"nlu_fallback", "out_of_scope", "faq"}
+# A failure intent whose message the FAQ answered is not a misunderstanding.
+ANSWERED_RESPONSES = {"utter_faq_answer"}
 # Intents worth offering as a "did you mean" button (answers such as "yes" are not).
 NOT_OFFERED = FAILURE_INTENTS | {
     "affirm", "deny", "cancel", "skip", "inform", "empty_message", "no_words", "message_too_long",
@@ -26,13 +28,17 @@ OPTIONS = 2
 
 
 def consecutive_failures(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row the bot did not understand."""
+    """How many of the latest user messages in a row the bot did not understand or answer."""
     count = 0
+    answered = False  # whether the bot answered the user message met next (going backwards)
     for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            answered = answered or (event.get("metadata") or {}).get("utter_action") in ANSWERED_RESPONSES
+            continue
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent not in FAILURE_INTENTS:
+        if intent not in FAILURE_INTENTS or answered:
             break
         count += 1
     return count
@@ -61,27 +67,31 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if consecutive_failures(tracker) >= FAILURES_BEFORE_HUMAN:
-            dispatcher.utter_message(response="utter_offer_human")
-            return []
-        latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if latest_intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
-            dispatcher.utter_message(response="utter_help")
-            return []
-        options = likeliest_intents(tracker, domain)
-        if not options:
-            dispatcher.utter_message(response="utter_help")
-            return []
-        buttons = [
-            {"title": response_text(domain, f"utter_intent_label_{name}"), "payload": f"/{name}"}
-            for name in options
-        ]
-        buttons.append(
-            {"title": response_text(domain, "utter_clarify_something_else"), "payload": "/help"}
-        )
-        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        clarify(dispatcher, tracker, domain)
         return []
+
+
+def clarify(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, nothing_else: str = "utter_help"
+) -> None:
+    """The bot's answer to a message it cannot act on; ``nothing_else`` when it has no guess."""
+    if consecutive_failures(tracker) >= FAILURES_BEFORE_HUMAN:
+        dispatcher.utter_message(response="utter_offer_human")
+        return
+    latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if latest_intent == "out_of_scope":
+        dispatcher.utter_message(response="utter_out_of_scope")
+        dispatcher.utter_message(response="utter_help")
+        return
+    options = likeliest_intents(tracker, domain)
+    if not options:
+        dispatcher.utter_message(response=nothing_else)
+        return
+    buttons = [
+        {"title": response_text(domain, f"utter_intent_label_{name}"), "payload": f"/{name}"} for name in options
+    ]
+    buttons.append({"title": response_text(domain, "utter_clarify_something_else"), "payload": "/help"})
+    dispatcher.utter_message(response="utter_clarify", buttons=buttons)
 
 
 class ActionRequestHuman(Action):

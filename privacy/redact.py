@@ -30,7 +30,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"\b(?:calle|avenida|rue|chemin)\s+[\w' -]{1,40}?\s\d{1,6}\b", re.IGNORECASE), "[address]"),
     # Phone numbers: +1 (555) 123-4567, 555.123.4567, 06 12 34 56 78 ...
-    (re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)"), "[number]"),
+    (re.compile(r"(?<![\w(])(?:\+|\()?\d[\d\s().-]{6,}\d(?!\w)"), "[number]"),
     (re.compile(r"\b\d{5,}\b"), "[number]"),
     (
         re.compile(

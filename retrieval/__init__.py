@@ -14,7 +14,7 @@ from retrieval.faq import FaqCollection, FaqEntry, FaqProblem, check_faq, load_f
 from retrieval.gaps import Gap, GapLog, GapLogUnavailable
 from retrieval.index import FaqIndex, Hit, Manifest, build_index, load_index, save_index
 from retrieval.lexical import LexicalIndex, fuse
-from retrieval.search import FaqSearcher
+from retrieval.search import FaqSearcher, SearchResult
 
 __all__ = [
     "ConcatenatedEmbedder",
@@ -35,6 +35,7 @@ __all__ = [
     "LexicalIndex",
     "Manifest",
     "RetrievalError",
+    "SearchResult",
     "SentenceTransformerEmbedder",
     "UniversalSentenceEncoder",
     "build_index",

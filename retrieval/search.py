@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.embedders import Embedder
@@ -24,6 +25,17 @@ from retrieval.index import MANIFEST, FaqIndex, Hit, load_index
 logger = logging.getLogger(__name__)
 
 Stamp = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits and the index they came from, so answers are read from the same build."""
+
+    hits: list[Hit]
+    index: FaqIndex
+
+    def entry(self, hit: Hit) -> FaqEntry:
+        return self.index.entries[hit.entry_id]
 
 
 class FaqSearcher:
@@ -55,10 +67,10 @@ class FaqSearcher:
             raise IndexNotFound(f"no usable FAQ index in {self.directory} (build it with `make faq`)")
         return self._index
 
-    def search(self, text: str, k: int = 3) -> list[Hit]:
+    def search(self, text: str, k: int = 3) -> SearchResult:
         index = self.current()
         vector = self.embedder.embed([text])[0]
-        return index.search(vector, k)
+        return SearchResult(index.search(vector, k), index)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         return self.current().entry(entry_id)

@@ -119,7 +119,7 @@ def build_servers(settings: StackSettings) -> list[Server]:
     logs = settings.var_dir / "logs"
     actions = Server(
         name="action server",
-        command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+        command=[sys.executable, "-m", "actions", "--actions", "actions",
                  "--port", str(settings.action_port)],
         health_url=f"http://{host}:{settings.action_port}/health",
         env={**env, "SANIC_HOST": host},

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +19,30 @@ from stack.settings import StackSettings
 from tests.conftest import ROOT
 
 
+def build_faq_index(faq_dir: Path, index_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`make faq` for the given folders: the content team's command, as a subprocess."""
+    env = {**os.environ, "CITYBOT_FAQ_DIR": str(faq_dir), "CITYBOT_FAQ_INDEX_DIR": str(index_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval", "build"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def faq_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the shipped FAQ and its own index, so tests may edit the FAQ."""
+    root = tmp_path_factory.mktemp("faq")
+    faq_dir = root / "faq"
+    shutil.copytree(ROOT / "bot" / "data" / "faq", faq_dir)
+    built = build_faq_index(faq_dir, root / "index")
+    assert built.returncode == 0, built.stderr[-3000:]
+    return faq_dir, root / "index"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Path]) -> Iterator[Stack]:
     model = ROOT / "models" / "citybot.tar.gz"
     assert model.exists(), "no trained model: `make test` trains it first (make train)"
+    faq_dir, index_dir = faq_folders
     settings = StackSettings(
         var_dir=tmp_path_factory.mktemp("var"),
         rasa_port=free_port(),
@@ -27,10 +52,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database_url="",
         model_path=model,
     )
-    running = Stack(settings)
-    running.start()
-    yield running
-    running.stop()
+    with pytest.MonkeyPatch.context() as patch:  # the servers inherit the environment
+        patch.setenv("CITYBOT_FAQ_DIR", str(faq_dir))
+        patch.setenv("CITYBOT_FAQ_INDEX_DIR", str(index_dir))
+        running = Stack(settings)
+        running.start()
+        yield running
+        running.stop()
 
 
 class Chat:

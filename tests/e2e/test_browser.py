@@ -82,3 +82,12 @@ def test_links_in_bot_messages_are_clickable_and_text_is_never_html(page: Page):
     page.get_by_role("button", name="Skip").last.click()
     link = bot_messages(page).last.get_by_role("link")
     expect(link.first).to_have_attribute("href", "https://city.example.gov/renew/business-licence", timeout=30_000)
+
+
+def test_a_general_question_gets_the_faq_answer_with_a_working_link(page: Page):
+    expect(bot_messages(page).first).to_contain_text("Hello", timeout=60_000)
+    page.get_by_label("Your message").fill("how do i get a library card")
+    page.keyboard.press("Enter")
+    link = bot_messages(page).last.get_by_role("link")
+    expect(link).to_have_attribute("href", "https://city.example.gov/library/card", timeout=30_000)
+    expect(bot_messages(page).nth(-2)).to_contain_text("card")
