@@ -5,6 +5,13 @@ On disk (``models/faq/`` by default)::
     manifest.json            written last, by rename: names the two files below
     index-<key>.faiss        the FAISS index (one vector per question variant)
     entries-<key>.json       the entries and which entry each vector belongs to
+    vectors-<key>.npz        per entry: the centroid of its questions and its answers' vectors
+
+How an entry is scored for a query (cosine similarities, so scores stay in -1..1): the
+mean of its best question's similarity, the similarity to the centroid of all its
+questions, and the similarity to its answer. The best question alone misses reworded
+questions whose words are in the answer, or spread over several variants; the mean
+of the three raised recall@1 on the held-apart set (benchmarks/results/faq.md).
 
 A reader opens ``manifest.json`` and then the files it names, so it sees either the
 old build or the new one, never half of each. The files of the previous build are
@@ -31,7 +38,7 @@ from retrieval.embedders import Embedder
 from retrieval.errors import IndexCorrupt, IndexNotFound
 from retrieval.faq import FaqCollection, FaqEntry
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 # Past this many vectors, exact search costs more than ~2 ms per query on 2 cores and
 # an HNSW graph takes over (benchmarks/faq.py measures the crossing).
@@ -40,6 +47,8 @@ HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 96
 EMBED_CHUNK = 256
+# Weights of the best question, the questions' centroid and the answer in an entry's score.
+SIGNAL_WEIGHTS = (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class Manifest:
     build_seconds: float
     index_file: str
     entries_file: str
+    vectors_file: str
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -90,21 +100,43 @@ class Manifest:
 
 def build_key(content_hash: str, embedder_spec: str, approximate_above: int) -> str:
     """Same key, same index: the content, the embedder (as configured) and the index choice."""
-    text = f"{FORMAT}|{content_hash}|{embedder_spec}|{approximate_above}"
+    text = f"{FORMAT}|{content_hash}|{embedder_spec}|{approximate_above}|{SIGNAL_WEIGHTS}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class EntryVectors:
+    """Per entry (in ``FaqIndex.order``): its questions' centroid; its answers, one row per language."""
+
+    centroids: np.ndarray
+    answers: np.ndarray
+    answer_owner: np.ndarray  # entry position of each answer row
 
 
 class FaqIndex:
     """Vectors of every question variant, searchable by a query vector; answers by entry id."""
 
     def __init__(
-        self, index: faiss.Index, rows: list[tuple[str, str, str]], entries: dict[str, FaqEntry], manifest: Manifest
+        self,
+        index: faiss.Index,
+        rows: list[tuple[str, str, str]],
+        entries: dict[str, FaqEntry],
+        vectors: EntryVectors,
+        manifest: Manifest,
     ) -> None:
         if index.ntotal != len(rows):
             raise IndexCorrupt(f"index holds {index.ntotal} vectors but {len(rows)} rows")
+        if len(vectors.centroids) != len(entries):
+            raise IndexCorrupt(f"{len(vectors.centroids)} centroids for {len(entries)} entries")
         self._index = index
         self.rows = rows  # (entry id, language, question) per vector
         self.entries = entries
+        self.order = list(entries)  # entry ids by position
+        self._position = {entry_id: n for n, entry_id in enumerate(self.order)}
+        self.vectors = vectors
+        self._answer_rows: list[list[int]] = [[] for _ in self.order]
+        for row, owner in enumerate(vectors.answer_owner):
+            self._answer_rows[int(owner)].append(row)
         self.manifest = manifest
 
     def __len__(self) -> int:
@@ -114,25 +146,36 @@ class FaqIndex:
         return self.entries.get(entry_id)
 
     def search(self, query: np.ndarray, k: int = 3) -> list[Hit]:
-        """The ``k`` best entries for a unit-length query vector, best first (cosine scores)."""
+        """The ``k`` best entries for a unit-length query vector, best first."""
         if k <= 0 or not self.rows:
             return []
         vector = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
         if vector.shape[1] != self._index.d:
             raise IndexCorrupt(f"query has dimension {vector.shape[1]}, index has {self._index.d}")
-        # Several variants of one entry can fill the top: look deeper, keep each entry's best.
-        depth = min(len(self.rows), max(k * 8, 32))
+        # The candidates: entries with a question among the nearest. An entry's first row in
+        # this ranking is its best question.
+        depth = min(len(self.rows), max(k * 10, 64))
         scores, ids = self._index.search(vector, depth)
-        best: dict[str, Hit] = {}
+        best: dict[int, tuple[float, int]] = {}
         for score, row in zip(scores[0], ids[0], strict=True):
-            if row < 0:
-                continue
+            if row >= 0:
+                best.setdefault(self._position[self.rows[row][0]], (float(score), int(row)))
+        positions = list(best)
+        centroid = self.vectors.centroids[positions] @ vector[0]
+        answer_scores = self.vectors.answers @ vector[0] if len(self.vectors.answers) else np.zeros(0)
+        w_question, w_centroid, w_answer = SIGNAL_WEIGHTS
+        hits = []
+        for n, position in enumerate(positions):
+            question_score, row = best[position]
+            own = self._answer_rows[position]
+            answer = float(answer_scores[own].max()) if own else question_score
+            score = (w_question * question_score + w_centroid * float(centroid[n]) + w_answer * answer) / sum(
+                SIGNAL_WEIGHTS
+            )
             entry_id, language, question = self.rows[row]
-            if entry_id not in best:
-                best[entry_id] = Hit(entry_id, float(score), question, language)
-                if len(best) == k:
-                    break
-        return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
+            hits.append(Hit(entry_id, score, question, language))
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:k]
 
 
 def _rows(collection: FaqCollection) -> list[tuple[str, str, str]]:
@@ -178,6 +221,19 @@ def build_index(
         if progress is not None:
             progress(len(texts))
     vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.dimension), dtype=np.float32)
+    order = [entry.id for entry in collection.entries]
+    position = {entry_id: n for n, entry_id in enumerate(order)}
+    centroids = np.zeros((len(order), embedder.dimension), dtype=np.float32)
+    for vector, (entry_id, _, _) in zip(vectors, rows, strict=True):
+        centroids[position[entry_id]] += vector
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    answer_texts = [(position[e.id], text) for e in collection.entries for text in e.answers.values()]
+    answers = embedder.embed([text for _, text in answer_texts]) if answer_texts else centroids[:0]
+    if progress is not None:
+        progress(len(answer_texts))
+    entry_vectors = EntryVectors(
+        centroids, np.asarray(answers, dtype=np.float32), np.array([p for p, _ in answer_texts], dtype=np.int32)
+    )
     index = make_faiss_index(vectors, approximate_above)
     content_hash = collection.content_hash
     key = build_key(content_hash, embedder_spec or embedder.name, approximate_above)
@@ -195,8 +251,9 @@ def build_index(
         build_seconds=round(time.perf_counter() - started, 3),
         index_file=f"index-{key[:16]}.faiss",
         entries_file=f"entries-{key[:16]}.json",
+        vectors_file=f"vectors-{key[:16]}.npz",
     )
-    return FaqIndex(index, rows, dict(collection.by_id), manifest)
+    return FaqIndex(index, rows, {entry_id: collection.by_id[entry_id] for entry_id in order}, entry_vectors, manifest)
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -217,6 +274,11 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _write_vectors(path: Path, vectors: EntryVectors) -> None:
+    with open(path, "wb") as handle:  # a file object: np.savez would add ".npz" to a name
+        np.savez(handle, **asdict(vectors))
+
+
 def save_index(index: FaqIndex, directory: Path) -> None:
     """Save the build's files, then switch ``manifest.json`` to them; prune older builds."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -235,16 +297,19 @@ def save_index(index: FaqIndex, directory: Path) -> None:
         lambda p: _write_text(p, json.dumps(payload, ensure_ascii=False)),
     )
     _write_atomically(
+        directory / manifest.vectors_file,
+        lambda p: _write_vectors(p, index.vectors),
+    )
+    _write_atomically(
         directory / MANIFEST,
         lambda p: _write_text(p, json.dumps(asdict(manifest), indent=2) + "\n"),
     )
-    keep = {MANIFEST, manifest.index_file, manifest.entries_file}
+    keep = {MANIFEST, manifest.index_file, manifest.entries_file, manifest.vectors_file}
     if previous is not None:
-        keep |= {previous.index_file, previous.entries_file}
+        keep |= {previous.index_file, previous.entries_file, previous.vectors_file}
     for path in directory.iterdir():
-        if path.is_file() and path.name not in keep and not path.name.startswith("."):
-            if path.name.startswith(("index-", "entries-")):
-                path.unlink(missing_ok=True)
+        if path.is_file() and path.name not in keep and path.name.startswith(("index-", "entries-", "vectors-")):
+            path.unlink(missing_ok=True)
 
 
 def load_index(directory: Path) -> FaqIndex:
@@ -257,6 +322,8 @@ def load_index(directory: Path) -> FaqIndex:
         payload: dict[str, Any] = json.loads(entries_path.read_text(encoding="utf-8"))
         rows = [(str(a), str(b), str(c)) for a, b, c in payload["rows"]]
         entries = {data["id"]: FaqEntry.from_json(data) for data in payload["entries"]}
+        with np.load(directory / manifest.vectors_file, allow_pickle=False) as arrays:
+            vectors = EntryVectors(arrays["centroids"], arrays["answers"], arrays["answer_owner"])
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"cannot load the FAQ index named by {directory / MANIFEST}: {exc}") from exc
     if index.d != manifest.dimension or index.ntotal != manifest.vectors:
@@ -266,4 +333,4 @@ def load_index(directory: Path) -> FaqIndex:
         )
     if isinstance(index, faiss.IndexHNSWFlat):
         index.hnsw.efSearch = HNSW_EF_SEARCH
-    return FaqIndex(index, rows, entries, manifest)
+    return FaqIndex(index, rows, entries, vectors, manifest)

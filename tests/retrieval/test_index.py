@@ -9,12 +9,19 @@ from retrieval.faq import load_faq
 from retrieval.index import MANIFEST, build_index, load_index, save_index
 
 
-def test_the_exact_question_is_the_top_hit_with_full_score(faq_dir, embedder):
+def test_the_exact_question_is_the_top_hit_far_ahead(faq_dir, embedder):
     index = build_index(load_faq(faq_dir), embedder)
     hits = index.search(embedder.embed(["What time does the library open?"])[0], k=3)
-    assert hits[0].entry_id == "library-hours"
-    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert (hits[0].entry_id, hits[0].question) == ("library-hours", "What time does the library open?")
+    assert hits[0].score > hits[1].score + 0.3
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_an_entry_scores_on_its_answer_too(faq_dir, embedder):
+    index = build_index(load_faq(faq_dir), embedder)
+    # No question mentions "free" or "month"; the bulky-items answer does.
+    hit = index.search(embedder.embed(["three free items a month"])[0], k=1)[0]
+    assert hit.entry_id == "waste-bulky-items"
 
 
 def test_each_entry_appears_once_however_many_variants_match(faq_dir, embedder):
@@ -64,7 +71,7 @@ def test_a_new_build_keeps_the_previous_files_and_drops_older_ones(faq_dir, embe
         save_index(index, tmp_path / "index")
         builds.append(index.manifest)
     names = {path.name for path in (tmp_path / "index").iterdir()}
-    assert names == {MANIFEST, *(f for m in builds[1:] for f in (m.index_file, m.entries_file))}
+    assert names == {MANIFEST, *(f for m in builds[1:] for f in (m.index_file, m.entries_file, m.vectors_file))}
 
 
 def test_no_manifest_means_no_index(tmp_path):
