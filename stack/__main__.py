@@ -7,6 +7,8 @@ import signal
 import sys
 import time
 
+from retrieval.index import MANIFEST
+from retrieval.settings import get_faq_settings
 from stack.processes import Stack, StackError
 from stack.settings import StackSettings
 from stack.train import train
@@ -22,6 +24,9 @@ def _run(settings: StackSettings) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    faq_index = get_faq_settings().index_dir / MANIFEST
+    if not faq_index.exists():
+        print(f"Note: no FAQ index at {faq_index}; general questions get an apology until `make faq` builds it.")
     print("Starting the action server, the Rasa server and the web app (Rasa takes ~40 s)...", flush=True)
     try:
         stack.start()
