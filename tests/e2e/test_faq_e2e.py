@@ -47,6 +47,11 @@ def test_a_citizen_question_gets_the_faq_answer_with_its_source(chat: Chat):
     assert "More information: https://city.example.gov/waste/collection" in reply
 
 
+def test_a_chosen_faq_button_answers_that_entry(chat: Chat):
+    reply = chat.texts('/faq{"faq_id": "library-card"}')
+    assert "More information: https://city.example.gov/library/card" in reply
+
+
 def test_a_question_the_faq_cannot_answer_is_admitted_and_a_person_offered(chat: Chat):
     replies = chat.say("can I rent the zeppelin from the mayor's office for my wedding")
     text = " ".join(m.get("text", "") for m in replies)
