@@ -7,6 +7,7 @@ import sys
 import time
 
 from retrieval.embedders import load_embedder
+from retrieval.embedding_cache import EmbeddingCache
 from retrieval.errors import IndexCorrupt, IndexNotFound, RetrievalError
 from retrieval.faq import FaqProblem, check_faq
 from retrieval.gaps import GapLog
@@ -47,16 +48,22 @@ def build(settings: FaqSettings, force: bool = False) -> int:
         return 0
     started = time.perf_counter()
     embedder = load_embedder(settings.embedder)
-    variants = sum(len(q) for entry in collection.entries for q in entry.questions.values())
-    with tqdm(total=variants, unit="question", desc="Embedding FAQ questions", file=sys.stderr) as bar:
+    texts = sum(len(q) for entry in collection.entries for q in entry.questions.values())
+    texts += sum(len(entry.answers) for entry in collection.entries)
+    # --force re-embeds everything (e.g. after upgrading the model package); otherwise only new texts.
+    cache = None if force else EmbeddingCache.beside(settings.index_dir, embedder)
+    with tqdm(total=texts, unit="text", desc="Embedding FAQ questions and answers", file=sys.stderr) as bar:
         index = build_index(
-            collection, embedder, settings.approximate_above, progress=bar.update, embedder_spec=settings.embedder
+            collection, embedder, settings.approximate_above, bar.update, settings.embedder, cache=cache
         )
     save_index(index, settings.index_dir)
+    if cache is not None:
+        cache.save()
     manifest = index.manifest
+    reused = f", {cache.hits} of {cache.hits + cache.misses} texts reused from the last build" if cache else ""
     print(
         f"FAQ index built: {manifest.entries} entries, {manifest.vectors} questions, {manifest.index_type} "
-        f"index, {manifest.embedder} -> {settings.index_dir} ({time.perf_counter() - started:.1f} s). "
+        f"index, {manifest.embedder} -> {settings.index_dir} ({time.perf_counter() - started:.1f} s{reused}). "
         "Running action servers pick it up within seconds."
     )
     return 0

@@ -35,6 +35,7 @@ import faiss
 import numpy as np
 
 from retrieval.embedders import Embedder
+from retrieval.embedding_cache import EmbeddingCache
 from retrieval.errors import IndexCorrupt, IndexNotFound
 from retrieval.faq import FaqCollection, FaqEntry
 
@@ -201,26 +202,37 @@ def make_faiss_index(vectors: np.ndarray, approximate_above: int = APPROXIMATE_A
     return index
 
 
+def _embed(
+    texts: list[str], embedder: Embedder, cache: EmbeddingCache | None, progress: Callable[[int], None] | None
+) -> np.ndarray:
+    if cache is not None:
+        return cache.embed(texts, progress)
+    chunks = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+    for start in range(0, len(texts), EMBED_CHUNK):
+        chunk = texts[start : start + EMBED_CHUNK]
+        chunks.append(np.asarray(embedder.embed(chunk), dtype=np.float32))
+        if progress is not None:
+            progress(len(chunk))
+    return np.vstack(chunks)
+
+
 def build_index(
     collection: FaqCollection,
     embedder: Embedder,
     approximate_above: int = APPROXIMATE_ABOVE,
     progress: Callable[[int], None] | None = None,
     embedder_spec: str | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> FaqIndex:
-    """Embed every question variant and index it; ``progress(n)`` after each chunk of n texts.
+    """Embed every question variant and answer, and index them.
 
-    ``embedder_spec`` is the configured name the embedder was loaded by (its ``name`` if not given).
+    ``progress(n)`` is called as texts are embedded; ``embedder_spec`` is the configured name
+    the embedder was loaded by (its ``name`` if not given); a ``cache`` of the same embedder
+    spares embedding texts that a previous build already embedded.
     """
     started = time.perf_counter()
     rows = _rows(collection)
-    chunks = []
-    for start in range(0, len(rows), EMBED_CHUNK):
-        texts = [question for _, _, question in rows[start : start + EMBED_CHUNK]]
-        chunks.append(embedder.embed(texts))
-        if progress is not None:
-            progress(len(texts))
-    vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.dimension), dtype=np.float32)
+    vectors = _embed([question for _, _, question in rows], embedder, cache, progress)
     order = [entry.id for entry in collection.entries]
     position = {entry_id: n for n, entry_id in enumerate(order)}
     centroids = np.zeros((len(order), embedder.dimension), dtype=np.float32)
@@ -228,9 +240,7 @@ def build_index(
         centroids[position[entry_id]] += vector
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     answer_texts = [(position[e.id], text) for e in collection.entries for text in e.answers.values()]
-    answers = embedder.embed([text for _, text in answer_texts]) if answer_texts else centroids[:0]
-    if progress is not None:
-        progress(len(answer_texts))
+    answers = _embed([text for _, text in answer_texts], embedder, cache, progress)
     entry_vectors = EntryVectors(
         centroids, np.asarray(answers, dtype=np.float32), np.array([p for p, _ in answer_texts], dtype=np.int32)
     )
@@ -308,6 +318,7 @@ def save_index(index: FaqIndex, directory: Path) -> None:
     if previous is not None:
         keep |= {previous.index_file, previous.entries_file, previous.vectors_file}
     for path in directory.iterdir():
+        # (embeddings-*.npz, the embedding cache, is the build command's to keep)
         if path.is_file() and path.name not in keep and path.name.startswith(("index-", "entries-", "vectors-")):
             path.unlink(missing_ok=True)
 

@@ -39,6 +39,18 @@ def test_build_writes_the_index_then_skips_when_nothing_changed(folders, capsys)
     assert (index_dir / MANIFEST).read_text() == manifest
 
 
+def test_after_an_edit_only_the_changed_texts_are_embedded(folders, capsys):
+    faq_dir, _ = folders
+    assert main(["build"]) == 0
+    waste = (faq_dir / "waste.yml").read_text()
+    (faq_dir / "waste.yml").write_text(waste.replace("once a week.", "every Tuesday."))
+    capsys.readouterr()
+    assert main(["build"]) == 0
+    assert "10 of 11 texts reused from the last build" in capsys.readouterr().out
+    assert main(["build", "--force"]) == 0
+    assert "reused" not in capsys.readouterr().out
+
+
 def test_a_broken_file_is_reported_and_the_good_index_stays(folders, capsys):
     faq_dir, index_dir = folders
     assert main(["build"]) == 0
