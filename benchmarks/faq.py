@@ -36,6 +36,7 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
@@ -48,6 +49,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from retrieval.embedders import Embedder, load_embedder  # noqa: E402
+from retrieval.embedding_cache import EmbeddingCache  # noqa: E402
 from retrieval.faq import FaqCollection, FaqEntry, load_faq  # noqa: E402
 from retrieval.index import (  # noqa: E402
     APPROXIMATE_ABOVE,
@@ -65,6 +67,10 @@ from retrieval.settings import FaqSettings  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 FAQ_DIR = ROOT / "bot" / "data" / "faq"
 EVAL_DIR = ROOT / "benchmarks" / "data" / "faq_eval"
+MULTILINGUAL_EVAL_DIR = ROOT / "benchmarks" / "data" / "faq_eval_multilingual"
+# The issue's bar for English; among embedders that reach it, the default is the one that
+# also finds English entries best from Spanish and French questions (the bot is multilingual).
+ENGLISH_TARGET = 0.90
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 JSON_OUT = RESULTS_DIR / "faq.json"
 MD_OUT = RESULTS_DIR / "faq.md"
@@ -87,7 +93,7 @@ UNANSWERABLE_PENALTY = 0.5
 LATENCY_WARMUP = 20
 LATENCY_QUERIES = 300
 RANDOM_DIMENSION = 896
-RANDOM_SIZES = (10_000, 50_000, 100_000, 200_000)
+RANDOM_SIZES = (10_000, 20_000, 50_000, 100_000, 200_000)
 RANDOM_QUERIES = 200
 SEED = 20261122
 SYNTHETIC_ENTRIES = 10_000
@@ -496,6 +502,29 @@ def hnsw_on_real(index: FaqIndex, queries: np.ndarray) -> dict[str, Any]:
 # -------------------------------------------------------------- 6. build time
 
 
+def edited(collection: FaqCollection) -> FaqCollection:
+    """The collection after a content editor changed one answer and added one question."""
+    first = collection.entries[0]
+    changed = FaqEntry(
+        id=first.id, category=first.category,
+        questions={"en": (*first.questions["en"], "a brand new way of asking this")},
+        answers={"en": first.answers["en"] + " Updated today."},
+        source=first.source, reviewed=first.reviewed, file=first.file,
+    )
+    return FaqCollection(entries=(changed, *collection.entries[1:]))
+
+
+def timed_rebuild_after_edit(collection: FaqCollection, spec: str) -> tuple[dict[str, Any], dict[str, Any], FaqIndex]:
+    """A cold build that fills the embedding cache, then the rebuild `make faq` does after one edit."""
+    with tempfile.TemporaryDirectory() as work:
+        embedder = load_embedder(spec)
+        cache = EmbeddingCache.beside(Path(work), embedder)
+        cold, index = timed_build(collection, spec, cache)
+        cache.save()
+        again, _ = timed_build(edited(collection), spec, EmbeddingCache.beside(Path(work), embedder))
+    return cold, again, index
+
+
 def synthetic_collection(collection: FaqCollection, entries: int, variants: int) -> FaqCollection:
     """``entries`` entries recombined from the real ones: "<real question> (<category> topic N)"."""
     real = collection.entries
@@ -518,11 +547,13 @@ def synthetic_collection(collection: FaqCollection, entries: int, variants: int)
     return FaqCollection(entries=tuple(made))
 
 
-def timed_build(collection: FaqCollection, spec: str) -> tuple[dict[str, Any], FaqIndex]:
+def timed_build(
+    collection: FaqCollection, spec: str, cache: EmbeddingCache | None = None
+) -> tuple[dict[str, Any], FaqIndex]:
     embedder = load_embedder(spec)
     since = snapshot()
     start = time.perf_counter()
-    index = build_index(collection, embedder, embedder_spec=spec)
+    index = build_index(collection, embedder, embedder_spec=spec, cache=cache)
     seconds = time.perf_counter() - start
     cpu = (time.process_time() - since[1]) / seconds
     vectors = index.manifest.vectors
@@ -538,10 +569,34 @@ def timed_build(collection: FaqCollection, spec: str) -> tuple[dict[str, Any], F
         "within_target": seconds <= BUILD_TARGET_SECONDS,
         "cores_used": round(cpu, 2),
         "other_processes_cpu": other_cpu(since),
+        "kind": "cold" if cache is None or cache.hits == 0 else f"rebuild, {cache.misses} texts embedded",
     }
     log(f"  {spec}: {row['entries']} entries, {vectors} questions, {row['index_type']}: {row['seconds']} s "
         f"({row['cores_used']} cores busy; other processes {row['other_processes_cpu']:.0%} of the machine)")
     return row, index
+
+
+# --------------------------------------------------------- cross-lingual quality
+
+
+def cross_lingual(indexes: dict[str, FaqIndex], embedders: dict[str, Embedder]) -> dict[str, Any]:
+    """Recall of English entries from the Spanish and French held-apart questions, per embedder."""
+    table: dict[str, Any] = {}
+    for path in sorted(MULTILINGUAL_EVAL_DIR.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        asked = [(text, item["id"]) for item in data["questions"] for text in item["asked"]]
+        for spec, embedder in embedders.items():
+            found = [indexes[spec].search(v, 3) for v in embedder.embed([text for text, _ in asked])]
+            table.setdefault(spec, {})[data["language"]] = {
+                "questions": len(asked),
+                "recall_at_1": round(float(np.mean([h[0].entry_id == gold for h, (_, gold) in zip(found, asked,
+                                                                                                   strict=True)])), 4),
+                "recall_at_3": round(float(np.mean([gold in [x.entry_id for x in h]
+                                                    for h, (_, gold) in zip(found, asked, strict=True)])), 4),
+            }
+    for languages in table.values():
+        languages["mean_recall_at_1"] = round(float(np.mean([v["recall_at_1"] for v in languages.values()])), 4)
+    return table
 
 
 # ------------------------------------------------------------------- reports
@@ -639,9 +694,21 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "## 3. Default embedder",
         "",
-        f"**{d['embedder']}**: best dense recall@1 ({pct(d['recall_at_1'])} %, MRR {d['mrr_at_10']:.3f}). "
-        f"Configured default (`retrieval.settings`): `{d['configured']}` "
+        f"{d['selection_rule']} **{d['embedder']}**: English recall@1 {pct(d['recall_at_1'])} %, "
+        f"MRR {d['mrr_at_10']:.3f}. Configured default (`retrieval.settings`): `{d['configured']}` "
         f"({'matches' if d['configured'] == d['embedder'] else 'differs'}). {d['hybrid_note']}",
+        "",
+        "Spanish and French citizen questions (`benchmarks/data/faq_eval_multilingual/`) against the English-only "
+        "FAQ, dense methods:",
+        "",
+        "| embedder | English recall@1 | es recall@1 | es recall@3 | fr recall@1 | fr recall@3 |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[
+            f"| {spec} | {pct(r['quality'][dense_name(spec)]['recall_at_1'])} | "
+            f"{pct(langs['es']['recall_at_1'])} | {pct(langs['es']['recall_at_3'])} | "
+            f"{pct(langs['fr']['recall_at_1'])} | {pct(langs['fr']['recall_at_3'])} |"
+            for spec, langs in d["cross_lingual"].items()
+        ],
         "",
         "## 4. Query latency (in process, one query at a time, 1 torch / OMP / faiss thread)",
         "",
@@ -696,12 +763,13 @@ def markdown(r: dict[str, Any]) -> str:
         "longer than real questions, so slightly pessimistic). "
         f"Target <= {BUILD_TARGET_SECONDS:.0f} s for {SYNTHETIC_ENTRIES} entries.",
         "",
-        "| embedder | entries | questions per entry | questions | answers | index | seconds | questions/s "
+        "| embedder | build | entries | questions per entry | questions | answers | index | seconds | questions/s "
         "| within target | cores used | other processes' CPU |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|",
     ]
     for row in b["rows"]:
-        lines.append(f"| {row['embedder']} | {row['entries']} | {row['questions_per_entry']} | {row['questions']} | "
+        lines.append(f"| {row['embedder']} | {row['kind']} | {row['entries']} | {row['questions_per_entry']} | "
+                     f"{row['questions']} | "
                      f"{row['answers']} | "
                      f"{row['index_type']} | "
                      f"{row['seconds']:.1f} | {row['questions_per_second']:.0f} | "
@@ -730,8 +798,9 @@ def markdown(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faq")
-    parser.add_argument("--hnsw-max-vectors", type=int, default=50_000,
-                        help="largest random-vector size to build HNSW for (default 50000; 200000 adds ~15 min)")
+    parser.add_argument("--hnsw-max-vectors", type=int, default=APPROXIMATE_ABOVE,
+                        help="largest random-vector size to build HNSW for (default: the switch point; "
+                             "200000 adds ~15 min)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     loadavg_start = round(os.getloadavg()[0], 2)
@@ -779,9 +848,22 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  {name}: recall@1 {scores['recall_at_1']:.3f}, recall@3 {scores['recall_at_3']:.3f}, "
             f"MRR {scores['mrr_at_10']:.3f}")
 
+    log("  cross-lingual: Spanish and French questions against the English FAQ")
+    multilingual = cross_lingual(indexes, embedders)
+    for spec, languages in multilingual.items():
+        log(f"  {spec}: " + ", ".join(f"{code} recall@1 {v['recall_at_1']:.3f}" for code, v in languages.items()
+                                      if isinstance(v, dict)))
+
     # Section 3's choice is needed to mark the default in section 2.
     dense = {spec: quality_table[dense_name(spec)] for spec in DENSE_SPECS}
-    default = max(DENSE_SPECS, key=lambda s: (dense[s]["recall_at_1"], dense[s]["mrr_at_10"]))
+    meeting = [spec for spec in DENSE_SPECS if dense[spec]["recall_at_1"] >= ENGLISH_TARGET]
+    if meeting:
+        default = max(meeting, key=lambda s: (multilingual[s]["mean_recall_at_1"], dense[s]["recall_at_1"]))
+        rule_note = (f"Rule: among dense embedders with English recall@1 >= {ENGLISH_TARGET:.2f} "
+                     f"({', '.join(meeting)}), the best mean Spanish/French recall@1.")
+    else:
+        default = max(DENSE_SPECS, key=lambda s: (dense[s]["recall_at_1"], dense[s]["mrr_at_10"]))
+        rule_note = f"No dense embedder reaches English recall@1 {ENGLISH_TARGET:.2f}: the best English recall@1."
 
     log("section 2/6: threshold calibration")
     calibration: dict[str, Any] = {}
@@ -822,6 +904,8 @@ def main(argv: list[str] | None = None) -> int:
         "best_hybrid": best_hybrid,
         "hybrid_note": hybrid_note,
         "rule": calibration[dense_name(default)]["rule"],
+        "selection_rule": rule_note,
+        "cross_lingual": multilingual,
     }
     log(f"  DEFAULT EMBEDDER: {default} (recall@1 {dq['recall_at_1']:.3f}, MRR {dq['mrr_at_10']:.3f}); "
         f"configured: {configured}. {hybrid_note}")
@@ -866,25 +950,24 @@ def main(argv: list[str] | None = None) -> int:
     real_index: FaqIndex | None = None
     specs = list(dict.fromkeys([default, configured, *[s for s in DENSE_SPECS if "+" not in s]]))
     for spec in specs:
-        row, built = timed_build(synthetic, spec)
-        build_rows.append(row)
+        if spec == default:  # the cold build fills an embedding cache; then one edit is rebuilt
+            row, rebuilt, built = timed_rebuild_after_edit(synthetic, spec)
+            build_rows += [row, rebuilt]
+        else:
+            row, built = timed_build(synthetic, spec)
+            build_rows.append(row)
         if spec == real_spec:
             real_index = built
         del built
-    full = {row["embedder"]: row for row in build_rows}
+    full = {row["embedder"]: row for row in build_rows if row["kind"] == "cold"}
     notes = []
-    for spec, role in dict.fromkeys([(default, "default (measured best)"), (configured, "configured")]):
+    for spec, role in dict.fromkeys([(default, "default (selected above)"), (configured, "configured")]):
         if spec not in full:
             continue
         row = full[spec]
         within = "within" if row["within_target"] else "OVER"
         notes.append(f"{spec} ({role}) needs {row['seconds']:.0f} s for {SYNTHETIC_ENTRIES} entries x "
                      f"{SYNTHETIC_VARIANTS} questions: {within} the {BUILD_TARGET_SECONDS:.0f} s target.")
-        if spec == default and not row["within_target"]:
-            one, _ = timed_build(synthetic_collection(collection, SYNTHETIC_ENTRIES, 1), spec)
-            build_rows.append(one)
-            notes.append(f"With one question per entry it takes {one['seconds']:.0f} s "
-                         f"({'within' if one['within_target'] else 'still over'} the target).")
     build_note = " ".join(notes) + (" build_index embeds every question and every answer (one per entry); "
                                     "embedding is nearly all of the time. The library was not changed for this "
                                     "benchmark.")
@@ -905,8 +988,7 @@ def main(argv: list[str] | None = None) -> int:
         if at_threshold["flat_p95_ms"] <= 5.0:
             verdict += "This supports the switch point (exact search is still a few ms there)."
         else:
-            verdict += ("This does NOT support the comment in index.py (exact search \"more than ~2 ms per "
-                        "query\" only above 50 000 vectors): it costs several times that at the switch point.")
+            verdict += "This does NOT support the switch point: exact search costs more than 5 ms there."
     smallest = random_rows[0]
     per_vector = smallest["flat_p95_ms"] / smallest["vectors"]  # flat search time is linear in the vectors
     verdict += (f" Flat p95 grows linearly (about {per_vector * 1e6:.0f} ms per million {RANDOM_DIMENSION}-d vectors"

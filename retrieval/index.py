@@ -41,12 +41,13 @@ from retrieval.faq import FaqCollection, FaqEntry
 
 FORMAT = 2
 MANIFEST = "manifest.json"
-# Past this many vectors, exact search costs more than ~2 ms per query on 2 cores and
-# an HNSW graph takes over (benchmarks/faq.py measures the crossing).
-APPROXIMATE_ABOVE = 50_000
+# Exact search grows ~0.23 ms per 1000 896-d vectors on these cores (about 4.6 ms at 20 000,
+# 11 ms at 50 000); past 20 000 vectors an HNSW graph takes over (0.1-0.3 ms, recall@10 ~0.9
+# on real FAQ embeddings; benchmarks/results/faq.md).
+APPROXIMATE_ABOVE = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 128
 EMBED_CHUNK = 256
 # Weights of the best question, the questions' centroid and the answer in an entry's score.
 SIGNAL_WEIGHTS = (1.0, 1.0, 1.0)
