@@ -21,7 +21,7 @@ help:
 	@echo "make faq        check the FAQ files and rebuild the FAQ index if they changed"
 	@echo "make faq-check  check the FAQ files and list every problem"
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
-	@echo "make bench  run the NLU and latency benchmarks (results in benchmarks/results/)"
+	@echo "make bench  run the NLU, FAQ and latency benchmarks (results in benchmarks/results/)"
 
 $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
 	@python310=$$(scripts/find-python310.sh) || exit 1; \
@@ -65,8 +65,9 @@ bench: bench-nlu bench-faq bench-latency
 bench-nlu: $(STAMP)
 	$(PY) -m benchmarks.nlu_clinc
 
-bench-faq: $(STAMP)
+bench-faq: faq
 	$(PY) -m benchmarks.faq
+	$(PY) -m benchmarks.faq_serving
 
 bench-latency: train
 	$(PY) -m benchmarks.latency
