@@ -100,19 +100,19 @@ class ActionAnswerFaq(Action):
                     return []
                 logger.warning("FAQ button for an entry that no longer exists: %s", picked)
             question = typed_text(tracker).strip()
-            result = await asyncio.to_thread(searcher.search, question or ".", CANDIDATES)
+            result = await asyncio.to_thread(searcher.search, question, CANDIDATES) if question else None
         except RetrievalError:
             logger.error("FAQ search failed", exc_info=True)
             dispatcher.utter_message(response="utter_faq_unavailable")
             return []
-        hits = result.hits if question else []
+        hits = result.hits if result is not None else []
         candidates = SlotSet("faq_candidates", [{"id": h.entry_id, "score": round(h.score, 3)} for h in hits])
         decision = decide(hits, self._thresholds or FaqThresholds.from_settings())
-        if decision == "answer":
+        if decision == "answer" and result is not None:
             self._answer(dispatcher, result.entry(hits[0]), language)
             return [candidates]
         self._record_gap(tracker, question, "unsure" if decision == "choose" else "no_answer", hits, language)
-        if decision == "choose":
+        if decision == "choose" and result is not None:
             entries = [result.entry(hit) for hit in hits[:2]]
             dispatcher.utter_message(response="utter_faq_choose", buttons=self._choices(entries, language, domain))
             return [candidates]

@@ -143,3 +143,13 @@ def test_faq_answers_end_a_run_of_misunderstandings(domain):
     answered = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_faq_answer"}}
     tracker = make_tracker("zzz", "nlu_fallback", events=[fallback, answered])
     assert consecutive_failures(tracker) == 1
+
+
+async def test_a_button_for_an_entry_that_was_removed_says_so_without_logging_a_gap(searcher, gaps, domain):
+    action = ActionAnswerFaq(searcher=searcher, gaps=gaps, thresholds=THRESHOLDS)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker('/faq{"faq_id": "gone-entry"}', "faq")
+    tracker.latest_message["entities"] = [{"entity": "faq_id", "value": "gone-entry"}]
+    await action.run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_no_answer"]
+    assert gaps.most_frequent() == []
