@@ -23,12 +23,13 @@ class ActionSettings(BaseSettings):
     timezone: str = "America/New_York"
     # How numeric dates such as 03/04/2027 are read: MDY (US) or DMY.
     date_order: str = "MDY"
-    # FAQ answers (actions/faq.py): cosine-score cut-offs calibrated by `make bench-faq`.
-    # Answer when the best entry scores at least faq_answer_threshold and leads the next by
-    # faq_margin; offer the two best as buttons from faq_choose_threshold; below that, say so.
-    faq_answer_threshold: float = 0.60
-    faq_choose_threshold: float = 0.45
-    faq_margin: float = 0.04
+    # FAQ answers (actions/faq.py): score cut-offs for the default embedder, calibrated by
+    # `make bench-faq` (benchmarks/results/faq.md, section 2). Answer when the best entry scores
+    # at least faq_answer_threshold and leads the next by faq_margin; offer the two best as
+    # buttons from faq_choose_threshold; below that, say so. Recalibrate if the embedder changes.
+    faq_answer_threshold: float = 0.465
+    faq_choose_threshold: float = 0.428
+    faq_margin: float = 0.08
 
     class Config:
         env_prefix = "CITYBOT_"
