@@ -476,8 +476,9 @@ def flat_vs_hnsw(hnsw_max: int) -> list[dict[str, Any]]:
 
 def hnsw_on_real(index: FaqIndex, queries: np.ndarray) -> dict[str, Any]:
     """HNSW vs flat over the real embeddings of a built index, queried with real eval questions."""
-    flat = index._index
-    vectors = flat.reconstruct_n(0, flat.ntotal)
+    built = index._index
+    vectors = built.reconstruct_n(0, built.ntotal)
+    flat = make_faiss_index(vectors, approximate_above=len(vectors))  # exact, whatever the build chose
     faiss.omp_set_num_threads(cores())
     start = time.perf_counter()
     hnsw = make_faiss_index(vectors, approximate_above=0)
@@ -539,7 +540,8 @@ def synthetic_collection(collection: FaqCollection, entries: int, variants: int)
             id=f"{source.id}-{topic}",
             category=source.category,
             questions={"en": questions},
-            answers={"en": source.answers["en"]},
+            # Distinct answers too, as in a real FAQ (the embedding cache would share copies).
+            answers={"en": f"{source.answers['en']} ({source.category} topic {topic})"},
             source=source.source,
             reviewed=source.reviewed,
             file=source.file,
