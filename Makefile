@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train faq faq-check faq-gaps lint unit bench bench-nlu bench-faq bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps lint unit bench bench-nlu bench-faq bench-lang bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
@@ -60,7 +60,7 @@ test: train faq lint
 unit: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow"
 
-bench: bench-nlu bench-faq bench-latency
+bench: bench-nlu bench-faq bench-lang bench-latency
 
 bench-nlu: $(STAMP)
 	$(PY) -m benchmarks.nlu_clinc
@@ -68,6 +68,9 @@ bench-nlu: $(STAMP)
 bench-faq: faq
 	$(PY) -m benchmarks.faq
 	$(PY) -m benchmarks.faq_serving
+
+bench-lang: $(STAMP)
+	$(PY) -m benchmarks.langid
 
 bench-latency: train
 	$(PY) -m benchmarks.latency
