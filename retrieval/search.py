@@ -99,7 +99,10 @@ class FaqSearcher:
                 logger.error(
                     "could not load the FAQ index in %s; keeping the one in use", self.directory, exc_info=True
                 )
-                self._stamp = stamp  # do not retry until the manifest changes again
+                # Do not retry this build; but if another build replaced it meanwhile (its files
+                # were pruned while we read), the next check loads that one.
+                if self._manifest_stamp() == stamp:
+                    self._stamp = stamp
                 return
             previous, self._index, self._stamp = self._index, fresh, stamp
         finally:
