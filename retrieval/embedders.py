@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -16,6 +17,8 @@ import numpy as np
 
 from retrieval.errors import EmbedderNotAvailable
 
+# Texts per embed() call when embedding many (a progress bar moves after each chunk).
+EMBED_CHUNK = 256
 # Up to this many texts are embedded with a plain forward pass (a chat message);
 # larger batches go through sentence-transformers' length-sorted batching.
 SMALL_BATCH = 8
@@ -142,6 +145,19 @@ class ConcatenatedEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return _normalise(np.hstack([part.embed(texts) for part in self.parts]))
+
+
+def embed_in_chunks(
+    embedder: Embedder, texts: list[str], progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """``embedder.embed(texts)`` in chunks of EMBED_CHUNK, calling ``progress(n)`` after each."""
+    chunks = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+    for start in range(0, len(texts), EMBED_CHUNK):
+        chunk = texts[start : start + EMBED_CHUNK]
+        chunks.append(np.asarray(embedder.embed(chunk), dtype=np.float32))
+        if progress is not None:
+            progress(len(chunk))
+    return np.vstack(chunks)
 
 
 EMBEDDERS = {

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedders import Embedder
+from retrieval.embedders import Embedder, embed_in_chunks
+from retrieval.files import write_atomically
 
 logger = logging.getLogger(__name__)
-CHUNK = 256
 
 
 def text_key(text: str) -> str:
@@ -64,12 +62,8 @@ class EmbeddingCache:
         self.hits += len(keys) - len(missing)
         if progress is not None and len(keys) > len(missing):
             progress(len(keys) - len(missing))
-        for start in range(0, len(missing), CHUNK):
-            chunk = missing[start : start + CHUNK]
-            for key, vector in zip(chunk, self.embedder.embed([by_key[k] for k in chunk]), strict=True):
-                self._vectors[key] = vector
-            if progress is not None:
-                progress(len(chunk))
+        fresh = embed_in_chunks(self.embedder, [by_key[key] for key in missing], progress)
+        self._vectors.update(zip(missing, fresh, strict=True))
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         return np.vstack([self._vectors[key] for key in keys]).astype(np.float32)
@@ -78,12 +72,9 @@ class EmbeddingCache:
         """Keep the vectors of the texts used since loading; drop the rest."""
         keys = sorted(self._used & set(self._vectors))
         vectors = np.vstack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.embedder.dimension))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
+
+        def write(path: Path) -> None:
+            with open(path, "wb") as file:  # a file object: np.savez would add ".npz" to a name
                 np.savez(file, keys=np.array(keys), vectors=vectors.astype(np.float32))
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+
+        write_atomically(self.path, write)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -34,10 +32,11 @@ from typing import Any
 import faiss
 import numpy as np
 
-from retrieval.embedders import Embedder
+from retrieval.embedders import Embedder, embed_in_chunks
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.errors import IndexCorrupt, IndexNotFound
 from retrieval.faq import FaqCollection, FaqEntry
+from retrieval.files import write_atomically
 
 FORMAT = 2
 MANIFEST = "manifest.json"
@@ -48,7 +47,6 @@ APPROXIMATE_ABOVE = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
-EMBED_CHUNK = 256
 # Weights of the best question, the questions' centroid and the answer in an entry's score.
 SIGNAL_WEIGHTS = (1.0, 1.0, 1.0)
 
@@ -208,13 +206,7 @@ def _embed(
 ) -> np.ndarray:
     if cache is not None:
         return cache.embed(texts, progress)
-    chunks = [np.zeros((0, embedder.dimension), dtype=np.float32)]
-    for start in range(0, len(texts), EMBED_CHUNK):
-        chunk = texts[start : start + EMBED_CHUNK]
-        chunks.append(np.asarray(embedder.embed(chunk), dtype=np.float32))
-        if progress is not None:
-            progress(len(chunk))
-    return np.vstack(chunks)
+    return embed_in_chunks(embedder, texts, progress)
 
 
 def build_index(
@@ -267,20 +259,6 @@ def build_index(
     return FaqIndex(index, rows, {entry_id: collection.by_id[entry_id] for entry_id in order}, entry_vectors, manifest)
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
@@ -302,16 +280,16 @@ def save_index(index: FaqIndex, directory: Path) -> None:
         "rows": [list(row) for row in index.rows],
         "entries": [entry.to_json() for entry in index.entries.values()],
     }
-    _write_atomically(directory / manifest.index_file, lambda p: faiss.write_index(index._index, str(p)))
-    _write_atomically(
+    write_atomically(directory / manifest.index_file, lambda p: faiss.write_index(index._index, str(p)))
+    write_atomically(
         directory / manifest.entries_file,
         lambda p: _write_text(p, json.dumps(payload, ensure_ascii=False)),
     )
-    _write_atomically(
+    write_atomically(
         directory / manifest.vectors_file,
         lambda p: _write_vectors(p, index.vectors),
     )
-    _write_atomically(
+    write_atomically(
         directory / MANIFEST,
         lambda p: _write_text(p, json.dumps(asdict(manifest), indent=2) + "\n"),
     )
