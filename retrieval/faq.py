@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ class FaqCollection:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {entry.id: entry for entry in self.entries})
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """Changes when any entry's content changes, not when comments or layout do."""
         canonical = json.dumps(

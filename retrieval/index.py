@@ -132,7 +132,8 @@ class FaqIndex:
         self.rows = rows  # (entry id, language, question) per vector
         self.entries = entries
         self.order = list(entries)  # entry ids by position
-        self._position = {entry_id: n for n, entry_id in enumerate(self.order)}
+        position = {entry_id: n for n, entry_id in enumerate(self.order)}
+        self._row_position = [position[entry_id] for entry_id, _, _ in rows]  # entry of each vector
         self.vectors = vectors
         self._answer_rows: list[list[int]] = [[] for _ in self.order]
         for row, owner in enumerate(vectors.answer_owner):
@@ -159,16 +160,15 @@ class FaqIndex:
         best: dict[int, tuple[float, int]] = {}
         for score, row in zip(scores[0], ids[0], strict=True):
             if row >= 0:
-                best.setdefault(self._position[self.rows[row][0]], (float(score), int(row)))
+                best.setdefault(self._row_position[row], (float(score), int(row)))
         positions = list(best)
         centroid = self.vectors.centroids[positions] @ vector[0]
-        answer_scores = self.vectors.answers @ vector[0] if len(self.vectors.answers) else np.zeros(0)
         w_question, w_centroid, w_answer = SIGNAL_WEIGHTS
         hits = []
         for n, position in enumerate(positions):
             question_score, row = best[position]
-            own = self._answer_rows[position]
-            answer = float(answer_scores[own].max()) if own else question_score
+            own = self._answer_rows[position]  # only the candidates' answers: a few rows, not all
+            answer = float((self.vectors.answers[own] @ vector[0]).max()) if own else question_score
             score = (w_question * question_score + w_centroid * float(centroid[n]) + w_answer * answer) / sum(
                 SIGNAL_WEIGHTS
             )
