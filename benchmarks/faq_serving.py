@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -29,7 +28,8 @@ from typing import Any
 import httpx
 import yaml
 
-from stack.processes import Server, base_env, free_port
+from benchmarks.latency import percentile
+from stack.processes import action_server, free_port
 from stack.settings import ROOT, StackSettings
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -68,17 +68,12 @@ def webhook_call(question: str, domain: dict[str, Any], sender: str) -> dict[str
     }
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def summary(latencies: list[float], seconds: float) -> dict[str, float]:
     return {
         "calls": len(latencies),
-        "p50_ms": round(percentile(latencies, 0.50), 2),
-        "p95_ms": round(percentile(latencies, 0.95), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
         "mean_ms": round(statistics.fmean(latencies), 2),
         "calls_per_s": round(len(latencies) / seconds, 1),
@@ -113,15 +108,7 @@ def run(rounds: int) -> dict[str, Any]:
     questions = eval_questions()
     with tempfile.TemporaryDirectory() as work:
         settings = StackSettings(var_dir=Path(work), action_port=free_port(), database_url="")
-        port = settings.action_port
-        server = Server(
-            name="action server",
-            command=[sys.executable, "-m", "actions", "--actions", "actions",
-                     "--port", str(port)],
-            health_url=f"http://127.0.0.1:{port}/health",
-            env={**base_env(settings), "SANIC_HOST": "127.0.0.1"},
-            log_path=Path(work) / "actions.log",
-        )
+        server = action_server(settings)
         server.start()
         try:
             deadline = time.monotonic() + 180
@@ -129,7 +116,7 @@ def run(rounds: int) -> dict[str, Any]:
                 if not server.running() or time.monotonic() > deadline:
                     raise RuntimeError(f"the action server did not start:\n{server.log_tail()}")
                 time.sleep(0.5)
-            url = f"http://127.0.0.1:{port}/webhook"
+            url = f"http://{settings.host}:{settings.action_port}/webhook"
             warm = [webhook_call(q, domain, f"warm-{n}") for n, q in enumerate(questions[:20])]
             asyncio.run(measure(url, warm, 1))  # waits for the FAQ model to finish loading
             calls = [webhook_call(q, domain, f"bench-{n}") for n, q in enumerate(questions * rounds)]

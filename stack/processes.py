@@ -113,18 +113,24 @@ def base_env(settings: StackSettings) -> dict[str, str]:
     return env
 
 
-def build_servers(settings: StackSettings) -> list[Server]:
-    env = base_env(settings)
+def action_server(settings: StackSettings) -> Server:
+    """The rasa-sdk action server (`python -m actions`, which also warms up the FAQ model)."""
     host = settings.host
-    logs = settings.var_dir / "logs"
-    actions = Server(
+    return Server(
         name="action server",
         command=[sys.executable, "-m", "actions", "--actions", "actions",
                  "--port", str(settings.action_port)],
         health_url=f"http://{host}:{settings.action_port}/health",
-        env={**env, "SANIC_HOST": host},
-        log_path=logs / "actions.log",
+        env={**base_env(settings), "SANIC_HOST": host},
+        log_path=settings.var_dir / "logs" / "actions.log",
     )
+
+
+def build_servers(settings: StackSettings) -> list[Server]:
+    env = base_env(settings)
+    host = settings.host
+    logs = settings.var_dir / "logs"
+    actions = action_server(settings)
     rasa_env = {
         **env,
         "CITYBOT_ACTION_ENDPOINT": f"http://{host}:{settings.action_port}/webhook",
