@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-REQUIREMENTS := requirements/lock.txt requirements/extras.txt
+REQUIREMENTS := requirements/lock.txt requirements/extras.txt requirements/spacy-models.txt
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -30,6 +30,7 @@ $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
 	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(VENV)/bin/uv pip install --python $(PY) -r requirements/lock.txt -r requirements/extras.txt
+	$(VENV)/bin/uv pip install --python $(PY) --no-deps -r requirements/spacy-models.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -71,6 +72,7 @@ bench-faq: faq
 
 bench-lang: $(STAMP)
 	$(PY) -m benchmarks.langid
+	$(PY) -m benchmarks.multilingual
 
 bench-latency: train
 	$(PY) -m benchmarks.latency

@@ -6,19 +6,22 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from actions import defaults
+from bot.text import fold
+
 SKIP_INTENTS = {"skip", "deny"}
-SKIP_WORDS = {
-    "skip", "no", "none", "nope", "no thanks", "n/a", "na", "not now", "pass", "unknown",
-    "no photo", "no picture", "i don't have one", "i don't know", "don't know", "dont know",
-    "not sure", "no idea", "idk",
-}
+
+
+def is_skip_word(value: Any) -> bool:
+    """Whether a text, in any configured language, says "none" or "I don't know" (bot/data/languages.yml)."""
+    text = fold(str(value or "")).strip(" .!¡?¿/")
+    return text in defaults.language_config().words_of_kind("skip")
 
 
 def is_skip(tracker: Tracker, value: Any) -> bool:
-    """Whether the citizen declined to answer (a Skip button, "no", "I don't know")."""
+    """Whether the citizen declined to answer (a Skip button, "no", "I don't know", "no sé")."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    text = str(value or "").lower().replace("’", "'").strip(" .!/")
-    return intent in SKIP_INTENTS or text in SKIP_WORDS
+    return intent in SKIP_INTENTS or is_skip_word(value)
 
 
 def typed_text(tracker: Tracker) -> str:

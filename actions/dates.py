@@ -1,41 +1,72 @@
-"""Finding and reading dates the way citizens write them."""
+"""Finding and reading dates the way citizens write them, in each configured language.
+
+Month names and relative phrases ("mañana", "le mois prochain", "hace 2 semanas") come from
+dateparser's language data, so a new language needs no code here. English month names are
+understood in every language (people mix them).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+from bot.text import fold
+
+_EN_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-# Most specific first: a full date wins over a partial one in the same text.
-_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\b\d{4}-\d{1,2}-\d{1,2}\b",
-        r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b",
-        rf"\b{_DAY}(?:\s+of)?\s+{_MONTH},?\s+\d{{4}}\b",
-        rf"\b{_MONTH}\s+{_DAY},?\s+\d{{4}}\b",
-        rf"\b{_MONTH}\s+\d{{4}}\b",
-        rf"\b{_DAY}(?:\s+of)?\s+{_MONTH}(?!\w)",
-        rf"\b{_MONTH}\s+{_DAY}\b",
-    )
-]
-_RELATIVE = re.compile(
-    r"\b(today|tomorrow|yesterday|next (week|month|year)|last (week|month|year)"
-    r"|in \w+ (days?|weeks?|months?|years?)|\w+ (days?|weeks?|months?|years?) ago)\b",
-    re.IGNORECASE,
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|º|°)?"
+_EN_RELATIVE = (
+    r"today|tomorrow|yesterday|next (?:week|month|year)|last (?:week|month|year)"
+    r"|in \w+ (?:days?|weeks?|months?|years?)|\w+ (?:days?|weeks?|months?|years?) ago"
+)
+_MONTH_KEYS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
 )
 
 
-def _parse(fragment: str, today: date, date_order: str) -> date | None:
+
+@cache
+def _patterns(language: str) -> tuple[list[re.Pattern[str]], re.Pattern[str] | None]:
+    """Date patterns for a language, most specific first, and its relative-date pattern."""
+    months = [_EN_MONTHS]
+    relative = [_EN_RELATIVE] if language == "en" else []
+    if language != "en":
+        from dateparser.languages.loader import default_loader
+
+        info = default_loader.get_locale(language).info
+        names = {fold(name) for key in _MONTH_KEYS for name in info.get(key, []) if len(name) >= 3}
+        months.insert(0, "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
+        phrases = {fold(p) for values in info.get("relative-type", {}).values() for p in values}
+        relative = [re.escape(p) for p in sorted(phrases, key=len, reverse=True)]
+        for values in info.get("relative-type-regex", {}).values():
+            relative.extend(fold(v).replace(r"(\d+[.,]?\d*)", r"\d+") + r"\b" for v in values)
+    month = rf"(?:{'|'.join(months)})\.?"
+    link = r"(?:\s+(?:of|de|del|le)\s+|\s+)"  # "15 of March", "15 de marzo", "15 mars"
+    patterns = [
+        re.compile(p, re.IGNORECASE)
+        for p in (
+            r"\b\d{4}-\d{1,2}-\d{1,2}\b",
+            r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b",
+            rf"\b{_DAY}{link}{month},?{link}\d{{4}}\b",
+            rf"\b{month}\s+{_DAY},?\s+\d{{4}}\b",
+            rf"\b{month}{link}\d{{4}}\b",
+            rf"\b{_DAY}{link}{month}(?!\w)",
+            rf"\b{month}\s+{_DAY}\b",
+        )
+    ]
+    return patterns, (re.compile(rf"\b(?:{'|'.join(relative)})", re.IGNORECASE) if relative else None)
+
+
+def _parse(fragment: str, today: date, date_order: str, language: str) -> date | None:
     import dateparser
 
     parsed = dateparser.parse(
         fragment,
-        languages=["en"],
+        languages=sorted({language, "en"}),
         settings={
             "DATE_ORDER": date_order,
             "PREFER_DATES_FROM": "future",
@@ -47,15 +78,19 @@ def _parse(fragment: str, today: date, date_order: str) -> date | None:
     return parsed.date() if parsed else None
 
 
-def find_date(text: str, today: date, date_order: str = "MDY") -> date | None:
-    """The first date written in a sentence ("expires March 3rd, 2027", "on 2027-03-03", "next month")."""
-    for pattern in _PATTERNS:
-        match = pattern.search(text)
+def find_date(text: str, today: date, date_order: str = "MDY", language: str = "en") -> date | None:
+    """The first date written in a sentence, in ``language`` or English.
+
+    "expires March 3rd, 2027", "on 2027-03-03", "next month", "el 15 de marzo de 2027",
+    "le 1er mars", "dentro de 2 semanas". ``date_order`` reads numeric dates (MDY or DMY).
+    """
+    folded = fold(text)
+    patterns, relative = _patterns(language)
+    for pattern in patterns:
+        match = pattern.search(folded)
         if match:
-            found = _parse(match.group(0).replace(",", " "), today, date_order)
+            found = _parse(match.group(0).replace(",", " "), today, date_order, language)
             if found:
                 return found
-    relative = _RELATIVE.search(text)
-    if relative:
-        return _parse(relative.group(0), today, date_order)
-    return None
+    phrase = relative.search(folded) if relative else None
+    return _parse(phrase.group(0), today, date_order, language) if phrase else None

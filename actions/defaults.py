@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from actions.outages import OutageFeed
     from actions.renewals import RenewalCatalogue
+    from bot.language import LanguageConfig
     from handoff.store import HandoffStore
     from open311.services import ServiceCatalogue
     from open311.store import RequestStore
@@ -120,3 +121,9 @@ def gap_log() -> GapLog:
     from retrieval.gaps import GapLog
 
     return GapLog(_engine())
+
+
+def language_config() -> LanguageConfig:
+    from bot.language import LANGUAGES_FILE, LanguageConfig
+
+    return load_when_changed(LANGUAGES_FILE, LanguageConfig.from_file)

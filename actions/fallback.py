@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
+from actions.language import current_language
 from actions.responses import response_text
 from handoff.errors import HandoffError
 from handoff.store import HandoffStore
@@ -87,10 +88,12 @@ def clarify(
     if not options:
         dispatcher.utter_message(response=nothing_else)
         return
+    language = current_language(tracker)
     buttons = [
-        {"title": response_text(domain, f"utter_intent_label_{name}"), "payload": f"/{name}"} for name in options
+        {"title": response_text(domain, f"utter_intent_label_{name}", language), "payload": f"/{name}"}
+        for name in options
     ]
-    buttons.append({"title": response_text(domain, "utter_clarify_something_else"), "payload": "/help"})
+    buttons.append({"title": response_text(domain, "utter_clarify_something_else", language), "payload": "/help"})
     dispatcher.utter_message(response="utter_clarify", buttons=buttons)
 
 
@@ -113,7 +116,7 @@ class ActionRequestHuman(Action):
                 conversation_id=tracker.sender_id,
                 reason=reason,
                 channel=tracker.get_latest_input_channel(),
-                language=tracker.get_slot("language") or "en",
+                language=current_language(tracker),
             )
         except HandoffError:
             logger.error("could not record a request for a person", exc_info=True)

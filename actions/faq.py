@@ -19,6 +19,8 @@ from rasa_sdk.types import DomainDict
 from actions import defaults
 from actions.answers import typed_text
 from actions.fallback import FAILURES_BEFORE_HUMAN, clarify, consecutive_failures
+from actions.formats import language_name
+from actions.language import current_language
 from actions.responses import response_text
 from actions.settings import get_settings
 from retrieval.errors import RetrievalError
@@ -87,7 +89,7 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        language = tracker.get_slot("language") or "en"
+        language = current_language(tracker)
         try:
             searcher = self._searcher
             if searcher is None:  # the first call loads the embedder: keep the event loop free
@@ -125,15 +127,25 @@ class ActionAnswerFaq(Action):
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, entry: FaqEntry, language: str) -> None:
-        text, _ = entry.answer_in(language)
-        dispatcher.utter_message(response="utter_faq_answer", answer=text, source=entry.source, faq_id=entry.id)
+        """The entry's answer in ``language``; where it has none, in the default language, saying so."""
+        text, shown_in = entry.answer_in(language, defaults.language_config().default)
+        if shown_in == language:
+            dispatcher.utter_message(response="utter_faq_answer", answer=text, source=entry.source, faq_id=entry.id)
+            return
+        dispatcher.utter_message(
+            response="utter_faq_answer_other_language",
+            answer=text,
+            source=entry.source,
+            faq_id=entry.id,
+            answer_language=language_name(shown_in, language),
+        )
 
     @staticmethod
     def _choices(entries: list[FaqEntry], language: str, domain: DomainDict) -> list[dict[str, str]]:
         buttons = [
             {"title": entry.title_in(language), "payload": f'/faq{{"faq_id": "{entry.id}"}}'} for entry in entries
         ]
-        person = response_text(domain, "utter_intent_label_human_handoff") or "Talk to a person"
+        person = response_text(domain, "utter_intent_label_human_handoff", language) or "Talk to a person"
         buttons.append({"title": person, "payload": "/human_handoff"})
         return buttons
 

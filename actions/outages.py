@@ -24,6 +24,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import defaults
 from actions.answers import typed_text
+from actions.formats import format_moment, format_number
+from actions.language import current_language
+from actions.responses import response_text
 from bot.text import clean_text
 
 logger = logging.getLogger(__name__)
@@ -154,12 +157,9 @@ class OutageFeed:
                 found.append(outage)
         return found
 
-    def format_time(self, moment: datetime) -> str:
-        """'today at 20:30', or '23 Nov at 02:00', in the city's time zone."""
-        local = moment.astimezone(self._zone)
-        today = datetime.now(self._zone).date()
-        day = "today" if local.date() == today else f"{local.day} {local:%b}"
-        return f"{day} at {local:%H:%M}"
+    def format_time(self, moment: datetime, language: str) -> str:
+        """'23 Nov, 02:00' ('23 nov., 02:00' in French), in the city's time zone."""
+        return format_moment(moment.astimezone(self._zone), language)
 
 
 class ValidateOutageForm(FormValidationAction):
@@ -219,17 +219,18 @@ class ActionOutageStatus(Action):
             logger.error("outage feed unavailable", exc_info=True)
             dispatcher.utter_message(response="utter_outage_feed_unavailable")
             return reset
+        language = current_language(tracker)
         for outage in outages:
             dispatcher.utter_message(
                 response="utter_outage_found",
                 area=outage.area,
                 cause=outage.cause,
-                started=feed.format_time(outage.started),
-                customers=f"{outage.customers_affected:,}",
+                started=feed.format_time(outage.started, language),
+                customers=format_number(outage.customers_affected, language),
                 restoration=(
-                    feed.format_time(outage.estimated_restoration)
+                    feed.format_time(outage.estimated_restoration, language)
                     if outage.estimated_restoration
-                    else "not yet known"
+                    else response_text(domain, "utter_word_not_yet_known", language) or "-"
                 ),
             )
         if not outages:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -19,8 +19,10 @@ from rasa_sdk.types import DomainDict
 from actions import defaults
 from actions.answers import is_skip, typed_text
 from actions.dates import find_date
+from actions.formats import format_date
+from actions.language import current_language
 from actions.settings import get_settings
-from bot.text import clean_text
+from bot.text import clean_text, fold
 
 UNKNOWN = "unknown"
 
@@ -37,6 +39,23 @@ class Renewal:
     processing_time: str
     opens_days_before: int
     grace_days_after: int
+    # Per language code: the texts a citizen reads (name, requirements, fee, where, processing_time).
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def in_language(self, language: str) -> Renewal:
+        """This document described in ``language``; fields with no translation stay as they are."""
+        texts = self.translations.get(language) or {}
+        return replace(
+            self,
+            name=str(texts.get("name") or self.name),
+            requirements=tuple(str(r) for r in texts.get("requirements") or self.requirements),
+            fee=str(texts.get("fee") or self.fee),
+            where=str(texts.get("where") or self.where),
+            processing_time=str(texts.get("processing_time") or self.processing_time),
+        )
+
+
+TRANSLATED = ("name", "requirements", "fee", "where", "processing_time")
 
 
 class Verdict(str, Enum):
@@ -54,8 +73,12 @@ class Window:
     grace_end: date
 
 
-def _normalise(text: str) -> str:
-    return re.sub(r"[’`´]", "'", text.lower())
+def _aliases(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The document's names in every language (citizens mix them), normalised."""
+    names = [entry.get("name", ""), *(entry.get("aliases") or [])]
+    for texts in (entry.get("translations") or {}).values():
+        names.extend([texts.get("name", ""), *(texts.get("aliases") or [])])
+    return tuple(dict.fromkeys(fold(str(name)) for name in names if name))
 
 
 class RenewalCatalogue:
@@ -72,7 +95,7 @@ class RenewalCatalogue:
                 Renewal(
                     code=str(entry["code"]),
                     name=str(entry["name"]),
-                    aliases=tuple(_normalise(str(a)) for a in entry.get("aliases", [])),
+                    aliases=_aliases(entry),
                     requirements=tuple(str(r) for r in entry.get("requirements", [])),
                     fee=str(entry["fee"]),
                     where=str(entry["where"]),
@@ -80,6 +103,10 @@ class RenewalCatalogue:
                     processing_time=str(entry["processing_time"]),
                     opens_days_before=int(entry["opens_days_before"]),
                     grace_days_after=int(entry["grace_days_after"]),
+                    translations={
+                        str(code): {key: texts[key] for key in TRANSLATED if texts.get(key)}
+                        for code, texts in (entry.get("translations") or {}).items()
+                    },
                 )
                 for entry in data.get("renewals", [])
             ]
@@ -90,7 +117,7 @@ class RenewalCatalogue:
 
     def match(self, text: str) -> Renewal | None:
         """The document named in the text (longest alias wins), if any."""
-        lowered = _normalise(text)
+        lowered = fold(text)
         best: tuple[int, Renewal] | None = None
         for renewal in self._renewals.values():
             for alias in renewal.aliases:
@@ -120,8 +147,11 @@ def city_today() -> date:
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
-def format_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
+def find_date_in_language(text: str, tracker: Tracker) -> date | None:
+    """A date in the citizen's message, read the way the conversation's language writes dates."""
+    language = current_language(tracker)
+    date_order = defaults.language_config().date_orders.get(language, "DMY")
+    return find_date(text, city_today(), date_order, language)
 
 
 class ValidateRenewalForm(FormValidationAction):
@@ -152,7 +182,7 @@ class ValidateRenewalForm(FormValidationAction):
         text = typed_text(tracker)
         if tracker.get_slot("expiry_date") or not text:
             return {}
-        found = find_date(text, city_today(), get_settings().date_order)
+        found = find_date_in_language(text, tracker)
         return {"expiry_date": found.isoformat()} if found else {}
 
     def validate_renewal_type(
@@ -177,7 +207,7 @@ class ValidateRenewalForm(FormValidationAction):
             return {"expiry_date": date.fromisoformat(text).isoformat()}
         except ValueError:
             pass
-        found = find_date(text, city_today(), get_settings().date_order)
+        found = find_date_in_language(text, tracker)
         if found:
             return {"expiry_date": found.isoformat()}
         dispatcher.utter_message(response="utter_expiry_date_invalid")
@@ -202,6 +232,8 @@ class ActionRenewalInfo(Action):
         if renewal is None:
             dispatcher.utter_message(response="utter_renewal_type_unknown")
             return reset
+        language = current_language(tracker)
+        renewal = renewal.in_language(language)
         dispatcher.utter_message(
             response="utter_renewal_details",
             name=renewal.name,
@@ -217,9 +249,9 @@ class ActionRenewalInfo(Action):
             dispatcher.utter_message(
                 response=f"utter_renewal_window_{window.verdict.value}",
                 name_in_sentence=renewal.name[:1].lower() + renewal.name[1:],
-                expiry=format_date(window.expiry),
-                opens=format_date(window.opens),
-                grace_end=format_date(window.grace_end),
+                expiry=format_date(window.expiry, language),
+                opens=format_date(window.opens, language),
+                grace_end=format_date(window.grace_end, language),
                 link=renewal.online,
             )
         return reset

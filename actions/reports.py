@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,8 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
-from actions.answers import SKIP_WORDS, is_skip, typed_text
-from bot.text import clean_text
+from actions.answers import is_skip, is_skip_word, typed_text
+from actions.language import current_language
+from bot.language import LanguageConfig
+from bot.text import clean_text, fold
 from open311.errors import Open311Error
 from open311.services import Service, ServiceCatalogue
 from open311.store import RequestStore
@@ -28,18 +31,25 @@ NO_PHOTO = "none"
 REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_photo", "report_confirmed")
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_STREET_WORDS = re.compile(
-    r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|place|pl|court|ct"
-    r"|terrace|highway|hwy|parkway|pkwy|square|sq|alley|bridge|plaza|circle|cir|crescent"
-    r"|park|station|school|library|church|hospital|market|mall)\b",
-    re.IGNORECASE,
-)
-_INTERSECTION = re.compile(r"\w\s+(and|&|at|/|x)\s+\w|\bcorner of\b", re.IGNORECASE)
-_LANDMARK = re.compile(
-    r"\b(near|outside|opposite|behind|in front of|across from|next to|by the|beside)\b\s+\w",
-    re.IGNORECASE,
-)
 _NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(word) for word in words)
+
+
+@lru_cache(maxsize=4)
+def _location_patterns(config: LanguageConfig) -> tuple[re.Pattern[str], ...]:
+    """Street words, "A and B" intersections and "near X" landmarks, in every configured language."""
+    street = config.words_of_kind("street")
+    intersection = config.words_of_kind("intersection")
+    phrases = tuple(word for word in intersection if " " in word)  # "corner of" needs no second street
+    landmark = config.words_of_kind("landmark")
+    return (
+        re.compile(rf"(?<!\w)(?:{_any_of(street)})(?!\w)"),
+        re.compile(rf"\w\s+(?:{_any_of(intersection)})\s+\w|(?<!\w)(?:{_any_of(phrases)})(?!\w)"),
+        re.compile(rf"(?<!\w)(?:{_any_of(landmark)})\s+\w"),
+    )
 
 
 def reported_service(catalogue: ServiceCatalogue, tracker: Tracker) -> Service:
@@ -54,12 +64,10 @@ def photo_link(tracker: Tracker) -> str | None:
 
 
 def looks_like_location(text: str) -> bool:
-    """A street address, an intersection or a landmark - not "here" or "idk"."""
-    return bool(
-        _NUMBER_AND_WORD.search(text)
-        or _STREET_WORDS.search(text)
-        or _INTERSECTION.search(text)
-        or _LANDMARK.search(text)
+    """A street address, an intersection or a landmark - not "here" or "idk" (any configured language)."""
+    folded = fold(text)
+    return bool(_NUMBER_AND_WORD.search(folded)) or any(
+        pattern.search(folded) for pattern in _location_patterns(defaults.language_config())
     )
 
 
@@ -118,7 +126,7 @@ class ValidateStreetReportForm(FormValidationAction):
         if len(text) > DESCRIPTION_MAX_CHARS:
             dispatcher.utter_message(response="utter_description_too_long")
             return {"issue_description": None}
-        if len(text) < DESCRIPTION_MIN_CHARS or text.lower().strip(" .!/") in SKIP_WORDS:
+        if len(text) < DESCRIPTION_MIN_CHARS or is_skip_word(text):
             dispatcher.utter_message(response="utter_description_too_short")
             return {"issue_description": None}
         return {"issue_description": text}
@@ -165,7 +173,7 @@ class ActionAskReportConfirmed(Action):
         service = reported_service(self._catalogue or defaults.service_catalogue(), tracker)
         dispatcher.utter_message(
             response="utter_report_summary",
-            service_name=service.service_name,
+            service_name=service.in_language(current_language(tracker)).service_name,
             photo=photo_link(tracker) or "-",
         )
         return []
@@ -198,7 +206,7 @@ class ActionFileServiceRequest(Action):
                 media_url=photo_link(tracker),
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel(),
-                language=tracker.get_slot("language") or "en",
+                language=current_language(tracker),
             )
         except Open311Error:
             logger.error("could not file a service request", exc_info=True)
@@ -208,7 +216,7 @@ class ActionFileServiceRequest(Action):
         dispatcher.utter_message(
             response="utter_report_filed",
             request_id=request.service_request_id,
-            agency=service.agency_responsible,
+            agency=service.in_language(current_language(tracker)).agency_responsible,
         )
         return [SlotSet(slot, None) for slot in REPORT_SLOTS]
 

@@ -21,8 +21,6 @@ class ActionSettings(BaseSettings):
     renewals_file: Path = ROOT / "bot" / "data" / "content" / "renewals.yml"
     # The city's time zone, for "today" and for the times we show.
     timezone: str = "America/New_York"
-    # How numeric dates such as 03/04/2027 are read: MDY (US) or DMY.
-    date_order: str = "MDY"
     # FAQ answers (actions/faq.py): score cut-offs for the default embedder, calibrated by
     # `make bench-faq` (benchmarks/results/faq.md, section 2). Answer when the best entry scores
     # at least faq_answer_threshold and leads the next by faq_margin; offer the two best as

@@ -12,13 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
+from actions.formats import format_moment
+from actions.language import current_language
+from actions.responses import response_text
 from actions.settings import get_settings
 from open311.errors import Open311Error
 from open311.store import RequestStore, find_request_id
 
 logger = logging.getLogger(__name__)
 
-STATUS_WORDS = {"open": "open and waiting for a crew", "closed": "closed"}
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -71,14 +73,21 @@ class ActionRequestStatus(Action):
         if request is None:
             dispatcher.utter_message(response="utter_status_unknown", request_id=request_id)
             return reset
+        language = current_language(tracker)
         updated = request.updated_datetime.astimezone(ZoneInfo(get_settings().timezone))
+        catalogue = defaults.service_catalogue()
+        service_name = (
+            catalogue.get(request.service_code).in_language(language).service_name
+            if request.service_code in catalogue
+            else request.service_name
+        )
         dispatcher.utter_message(
             response="utter_status_found",
             request_id=request.service_request_id,
-            service_name=request.service_name,
-            address=request.address_string or "no address given",
-            status=STATUS_WORDS.get(request.status, request.status),
+            service_name=service_name,
+            address=request.address_string or response_text(domain, "utter_word_no_address", language) or "-",
+            status=response_text(domain, f"utter_word_status_{request.status}", language) or request.status,
             status_notes=request.status_notes or "",
-            updated=f"{updated.day} {updated:%b %Y at %H:%M}",
+            updated=format_moment(updated, language, with_year=True),
         )
         return reset

@@ -21,3 +21,9 @@ def clean_text(text: str) -> str:
 def has_words(text: str) -> bool:
     """True when the text holds at least one letter or digit (not only emoji or symbols)."""
     return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, typographic apostrophes made plain: "Février" -> "fevrier"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'").replace("`", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from bot.text import fold
 from open311.errors import UnknownService
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "bot" / "data" / "content" / "services.yml"
@@ -20,7 +22,33 @@ class Service:
     service_code: str
     service_name: str
     agency_responsible: str
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # in every language: citizens mix them
+    # Per language code: service_name and agency_responsible as citizens of that language read them.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+
+    def in_language(self, language: str) -> Service:
+        """This service named in ``language``; fields with no translation stay as they are."""
+        texts = self.translations.get(language) or {}
+        return replace(
+            self,
+            service_name=texts.get("service_name") or self.service_name,
+            agency_responsible=texts.get("agency_responsible") or self.agency_responsible,
+        )
+
+
+def _translations(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    return {
+        str(code): {name: str(texts[name]) for name in fields if texts.get(name)}
+        for code, texts in (entry.get("translations") or {}).items()
+    }
+
+
+def _keywords(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The entry's keywords in every language, lower case."""
+    words = list(entry.get("keywords") or [])
+    for texts in (entry.get("translations") or {}).values():
+        words.extend(texts.get("keywords") or [])
+    return tuple(dict.fromkeys(fold(str(word)) for word in words))
 
 
 class ServiceCatalogue:
@@ -38,7 +66,8 @@ class ServiceCatalogue:
                     service_code=str(entry["service_code"]),
                     service_name=str(entry["service_name"]),
                     agency_responsible=str(entry["agency_responsible"]),
-                    keywords=tuple(str(k).lower() for k in entry.get("keywords", [])),
+                    keywords=_keywords(entry),
+                    translations=_translations(entry, ("service_name", "agency_responsible")),
                 )
                 for entry in data.get("services", [])
             ]
@@ -55,7 +84,7 @@ class ServiceCatalogue:
 
     def match(self, text: str) -> Service | None:
         """The service whose keyword appears in the text (longest keyword wins), if any."""
-        lowered = text.lower()
+        lowered = fold(text)
         best: tuple[int, Service] | None = None
         for service in self._services.values():
             for keyword in service.keywords:

@@ -17,6 +17,9 @@ INPUTS = [
     ROOT / "domain.yml",
     TRAINING_DATA,
     ROOT / "bot" / "components",
+    ROOT / "bot" / "language.py",
+    ROOT / "bot" / "data" / "languages.yml",
+    ROOT / "bot" / "data" / "faq",  # its questions train the language detector's n-gram model
     ROOT / "retrieval" / "embedders.py",
     ROOT / "requirements" / "lock.txt",
     ROOT / "requirements" / "extras.txt",

@@ -73,7 +73,7 @@ async def test_status_reports_the_outage_with_restoration_time(feed_file):
     message = dispatcher.messages[0]
     assert message["response"] == "utter_outage_found"
     assert message["area"] == "Riverside" and message["customers"] == "1,240"
-    assert message["restoration"].endswith("at 20:30")
+    assert message["restoration"].endswith(", 20:30")
 
 
 async def test_no_known_outage_offers_to_report_one(feed_file):

@@ -90,7 +90,7 @@ async def test_details_and_verdict_are_given_then_the_slots_reset():
     events = await ActionRenewalInfo(catalogue=CATALOGUE).run(dispatcher, tracker, {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_renewal_details", "utter_renewal_window_open"]
     assert dispatcher.messages[0]["fee"] == "$45.00"
-    assert dispatcher.messages[1]["opens"] == "2 September 2026"
+    assert dispatcher.messages[1]["opens"] == "September 2, 2026"
     assert events == [SlotSet("renewal_type", None), SlotSet("expiry_date", None)]
 
 

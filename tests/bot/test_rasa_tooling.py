@@ -37,8 +37,9 @@ def used_by_actions(response: str) -> bool:
     """Responses that actions utter by name, or build by name (form questions, button labels)."""
     if response.startswith(("utter_ask_", "utter_intent_label_")) or response == "utter_default":
         return True  # utter_default: Rasa's own action_default_fallback
-    if response.startswith("utter_renewal_window_"):
-        return "utter_renewal_window_{" in ACTION_SOURCES
+    for built in ("utter_renewal_window_", "utter_word_status_"):  # names completed at run time
+        if response.startswith(built):
+            return f"{built}{{" in ACTION_SOURCES
     return f'"{response}"' in ACTION_SOURCES + CHANNEL_SOURCES
 
 

@@ -33,6 +33,9 @@ def faq_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("faq")
     faq_dir = root / "faq"
     shutil.copytree(ROOT / "bot" / "data" / "faq", faq_dir)
+    (root / "index").mkdir()
+    for cache in (ROOT / "models" / "faq").glob("embeddings-*.npz"):  # `make faq`'s embeddings, if any
+        shutil.copy(cache, root / "index" / cache.name)
     built = build_faq_index(faq_dir, root / "index")
     assert built.returncode == 0, built.stderr[-3000:]
     return faq_dir, root / "index"
