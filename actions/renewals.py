@@ -18,10 +18,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import defaults
 from actions.answers import is_skip, typed_text
-from actions.dates import find_date
 from actions.formats import format_date
 from actions.language import current_language
 from actions.settings import get_settings
+from bot.dates import find_date
 from bot.text import clean_text, fold
 
 UNKNOWN = "unknown"

@@ -41,7 +41,7 @@ def _any_of(words: tuple[str, ...]) -> str:
 @lru_cache(maxsize=4)
 def _location_patterns(config: LanguageConfig) -> tuple[re.Pattern[str], ...]:
     """Street words, "A and B" intersections and "near X" landmarks, in every configured language."""
-    street = config.words_of_kind("street")
+    street = config.words_of_kind("street") + config.words_of_kind("place")
     intersection = config.words_of_kind("intersection")
     phrases = tuple(word for word in intersection if " " in word)  # "corner of" needs no second street
     landmark = config.words_of_kind("landmark")

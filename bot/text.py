@@ -24,6 +24,16 @@ def has_words(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, typographic apostrophes made plain: "Février" -> "fevrier"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'").replace("`", "'"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lower case without accents, typographic apostrophes made plain: "Février" -> "fevrier".
+
+    One character in, one out, so a match in the folded text is at the same place in the original.
+    """
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def _fold_char(ch: str) -> str:
+    if ch in "’`´":
+        return "'"
+    lowered = ch.lower()
+    base = unicodedata.normalize("NFKD", lowered)[:1] if len(lowered) == 1 else ch
+    return base if base and not unicodedata.combining(base) else ch

@@ -33,12 +33,18 @@ def new_request_id() -> str:
     return "SR-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
+def request_ids_in(text: str) -> list[tuple[int, int, str]]:
+    """Every request id written in the text: (start, end, id normalised as ``SR-7K3M9Q2X``)."""
+    return [
+        (match.start(), match.end(), "SR-" + match.group(1).upper().translate(_CONFUSABLE))
+        for match in _ID_PATTERN.finditer(text or "")
+    ]
+
+
 def find_request_id(text: str) -> str | None:
     """The first request id written in the text, normalised (``sr 7k3m9q2x`` -> ``SR-7K3M9Q2X``)."""
-    match = _ID_PATTERN.search(text or "")
-    if not match:
-        return None
-    return "SR-" + match.group(1).upper().translate(_CONFUSABLE)
+    found = request_ids_in(text)
+    return found[0][2] if found else None
 
 
 def _utcnow() -> datetime:

@@ -14,11 +14,14 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from web.settings import WebSettings, get_settings
+from web.translations import PageText, bold, get_page_text
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["bold"] = bold
 
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+PageTextDep = Annotated[PageText, Depends(get_page_text)]
 
 
 def _origin(url: str) -> str:
@@ -48,14 +51,26 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def chat_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    async def chat_page(request: Request, settings: SettingsDep, page_text: PageTextDep) -> HTMLResponse:
+        # The browser's Accept-Language picks the words the page arrives in; chat.js then applies
+        # the citizen's earlier choice, if any, and offers the others.
+        language = page_text.preferred(request.headers.get("accept-language"))
+        values = {"city": settings.city_name, "number": settings.emergency_number}
+        texts = {code: page_text.filled(code, values) for code in page_text.names}
+        chat_config = {
+            "rasaUrl": settings.rasa_public_url,
+            "defaultLanguage": page_text.default,
+            "languages": page_text.names,
+            "text": texts,
+        }
         return templates.TemplateResponse(
             request,
             "chat.html",
             {
-                "rasa_url": settings.rasa_public_url,
-                "city_name": settings.city_name,
-                "emergency_number": settings.emergency_number,
+                "language": language,
+                "languages": page_text.names,
+                "text": texts[language],
+                "chat_config": chat_config,
             },
         )
 

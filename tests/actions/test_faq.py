@@ -74,6 +74,23 @@ async def test_the_answer_is_given_in_the_conversation_language_when_written(sea
     assert messages[0]["answer"] == "La basura se recoge una vez por semana."
 
 
+async def test_an_answer_not_yet_translated_says_which_language_it_is_in(searcher, gaps, domain):
+    action = ActionAnswerFaq(searcher=searcher, gaps=gaps, thresholds=THRESHOLDS)
+    messages, _ = await run(action, domain, "What time does the library open?", slots={"language": "es"})
+    assert [m["response"] for m in messages] == ["utter_faq_answer_other_language"]
+    assert messages[0]["answer"] == "The Central Library is open Mon-Sat 9:00-20:00."
+    assert messages[0]["answer_language"] == "inglés"
+
+
+async def test_choice_buttons_are_labelled_in_the_conversation_language(searcher, gaps, domain):
+    action = ActionAnswerFaq(searcher=searcher, gaps=gaps, thresholds=FaqThresholds(0.99, 0.2, 0.5))
+    messages, _ = await run(action, domain, "trash pickup day or couch pickup", slots={"language": "es"})
+    titles = [button["title"] for button in messages[0]["buttons"]]
+    assert "¿Qué día recogen la basura?" in titles  # the entry's Spanish question
+    assert "How do I get rid of an old couch?" in titles  # no Spanish question: its English one
+    assert titles[-1] == "Hablar con una persona"
+
+
 async def test_two_close_matches_are_offered_as_buttons(searcher, gaps, domain):
     action = ActionAnswerFaq(searcher=searcher, gaps=gaps, thresholds=FaqThresholds(0.99, 0.2, 0.5))
     messages, _ = await run(action, domain, "trash pickup day or couch pickup")

@@ -9,11 +9,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import is_skip_word
-from actions.dates import find_date
 from actions.formats import format_date, format_number, language_name
 from actions.language import ActionSetLanguage, current_language, language_after
 from actions.reports import looks_like_location
 from actions.responses import response_text
+from bot.dates import find_date
 from bot.language import LanguageConfig
 from open311.services import ServiceCatalogue
 from tests.conftest import make_tracker

@@ -1,21 +1,105 @@
 // Web chat client for the Rasa socket.io channel.
 // Keeps the session id and the transcript in localStorage so a reload
 // continues the same conversation; "New conversation" forgets both.
+// The page speaks every configured language (its words are in #chat-config, from
+// web/translations.yml; elements name theirs with data-text* attributes). The citizen's choice
+// is kept apart from the conversation, and the bot is told whenever the two differ: the
+// greeting carries the language, a later choice sends /change_language.
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("chat-config").textContent);
   var STORE_KEY = "citybot.chat.v1";
+  var LANGUAGE_KEY = "citybot.language";
   var MAX_STORED = 200;
+  // Arrow keys change a <select> at every press: tell the bot once the citizen has settled.
+  var LANGUAGE_SETTLE_MS = 600;
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var sendButton = document.getElementById("send");
   var statusLine = document.getElementById("status");
   var newChat = document.getElementById("new-chat");
+  var languageSelect = document.getElementById("language");
   var typing = null;
-  var state = load();
+  var state = load();  // sessionId, messages, and language: the one the bot was last told
   var socket = null;
+  var language = initialLanguage();
+  var languageTimer = null;
+
+  function isLanguage(code) {
+    return typeof code === "string" && Object.prototype.hasOwnProperty.call(config.text, code);
+  }
+
+  // A choice made earlier on this device, else the browser's first configured language, else the default.
+  function initialLanguage() {
+    var saved = null;
+    try { saved = window.localStorage.getItem(LANGUAGE_KEY); } catch (e) { /* storage off */ }
+    if (isLanguage(saved)) { return saved; }
+    var wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").split("-")[0].toLowerCase();
+      if (isLanguage(code)) { return code; }
+    }
+    return config.defaultLanguage;
+  }
+
+  function t(key) { return config.text[language][key]; }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole;
+    });
+  }
+
+  function each(selector, apply) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), apply);
+  }
+
+  // Puts the words of `code` everywhere on the page, messages already shown included.
+  function applyLanguage(code) {
+    language = code;
+    document.documentElement.lang = code;
+    document.title = t("page_title");
+    languageSelect.value = code;
+    each("[data-text]", function (el) { el.textContent = t(el.getAttribute("data-text")); });
+    each("[data-text-bold]", function (el) {
+      el.textContent = "";
+      renderText(el, t(el.getAttribute("data-text-bold")));
+    });
+    each("[data-text-placeholder]", function (el) {
+      el.setAttribute("placeholder", t(el.getAttribute("data-text-placeholder")));
+    });
+    each("[data-text-aria-label]", function (el) {
+      el.setAttribute("aria-label", t(el.getAttribute("data-text-aria-label")));
+    });
+  }
+
+  function chooseLanguage(code) {
+    if (!isLanguage(code) || code === language) { return; }
+    applyLanguage(code);
+    try { window.localStorage.setItem(LANGUAGE_KEY, code); } catch (e) { /* storage full or off */ }
+    window.clearTimeout(languageTimer);
+    languageTimer = window.setTimeout(tellBotLanguage, LANGUAGE_SETTLE_MS);
+  }
+
+  function languagePayload(intent) {
+    return "/" + intent + JSON.stringify({ language: language });
+  }
+
+  // If the conversation is in another language than the page, asks the bot to switch, leaving a
+  // small note in the transcript instead of the payload. Offline, it waits for the next connect.
+  function tellBotLanguage() {
+    window.clearTimeout(languageTimer);
+    languageTimer = null;
+    if (!state.language || state.language === language || !socket || !socket.connected || !state.sessionId) {
+      return;
+    }
+    addMessage({ from: "note", text: fill(t("language_changed"), { language: config.languages[language] }) }, true);
+    state.language = language;
+    save();
+    send(languagePayload("change_language"));
+  }
 
   function load() {
     try {
@@ -65,10 +149,14 @@
   function addMessage(message, remember) {
     var item = document.createElement("li");
     item.className = "msg msg--" + message.from;
-    var who = document.createElement("span");
-    who.className = "msg__who";
-    who.textContent = message.from === "bot" ? "Assistant says: " : "You said: ";
-    item.appendChild(who);
+    if (message.from !== "note") {
+      var who = document.createElement("span");
+      who.className = "msg__who";
+      who.setAttribute("data-text", message.from === "bot" ? "bot_says" : "you_said");
+      who.textContent = t(who.getAttribute("data-text"));
+      item.appendChild(who);
+      item.appendChild(document.createTextNode(" "));
+    }
     var body = document.createElement("div");
     renderText(body, message.text || "");
     item.appendChild(body);
@@ -76,7 +164,8 @@
       var group = document.createElement("div");
       group.className = "replies";
       group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Suggested answers");
+      group.setAttribute("data-text-aria-label", "suggested_answers");
+      group.setAttribute("aria-label", t("suggested_answers"));
       message.buttons.forEach(function (button) {
         var b = document.createElement("button");
         b.type = "button";
@@ -105,7 +194,8 @@
     if (on && !typing) {
       typing = document.createElement("li");
       typing.className = "typing";
-      typing.textContent = "The assistant is typing…";
+      typing.setAttribute("data-text", "typing");
+      typing.textContent = t("typing");
       log.appendChild(typing);
     } else if (!on && typing) {
       typing.remove();
@@ -113,11 +203,14 @@
     }
   }
 
-  function setStatus(text) { statusLine.textContent = text; }
+  function setStatus(key) {
+    statusLine.setAttribute("data-text", key);
+    statusLine.textContent = t(key);
+  }
 
   function send(payload, shownText) {
     if (!socket || !socket.connected || !state.sessionId) {
-      setStatus("Not connected. Your message was not sent; please try again in a moment.");
+      setStatus("status_not_sent");
       return false;
     }
     if (shownText) { addMessage({ from: "user", text: shownText }, true); }
@@ -143,7 +236,7 @@
   function connect() {
     socket = window.io(config.rasaUrl, { path: "/socket.io", transports: ["websocket", "polling"] });
     socket.on("connect", function () {
-      setStatus("Connected");
+      setStatus("status_connected");
       socket.emit("session_request", { session_id: state.sessionId });
     });
     socket.on("session_confirm", function (sessionId) {
@@ -151,19 +244,26 @@
       state.sessionId = sessionId;
       save();
       sendButton.disabled = false;
-      setStatus("Connected");
+      setStatus("status_connected");
       if (isNew && state.messages.length === 0) {
-        send("/greet");
+        state.language = language;  // the bot greets in the page's language from the start
+        save();
+        send(languagePayload("greet"));
+      } else if (!state.language) {
+        state.language = language;  // a conversation kept from before the page had languages
+        save();
+      } else {
+        tellBotLanguage();  // chosen while offline
       }
     });
     socket.on("bot_uttered", onBotMessage);
     socket.on("disconnect", function () {
-      setStatus("Connection lost. Reconnecting…");
+      setStatus("status_lost");
       sendButton.disabled = true;
       showTyping(false);
     });
     socket.on("connect_error", function () {
-      setStatus("Cannot reach the assistant right now. Retrying…");
+      setStatus("status_unreachable");
       sendButton.disabled = true;
     });
   }
@@ -172,6 +272,7 @@
     event.preventDefault();
     var text = input.value.trim();
     if (!text) { input.focus(); return; }
+    if (languageTimer) { tellBotLanguage(); }  // the switch first, so the bot reads this in the new language
     if (send(text, text)) { input.value = ""; }
     input.focus();
   });
@@ -184,6 +285,9 @@
     input.focus();
   });
 
+  languageSelect.addEventListener("change", function () { chooseLanguage(languageSelect.value); });
+
+  applyLanguage(language);
   state.messages.forEach(function (message) { addMessage(message, false); });
   sendButton.disabled = true;
   connect();

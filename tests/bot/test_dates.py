@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from actions.dates import find_date
+from bot.dates import find_date
 
 TODAY = date(2026, 11, 22)
 

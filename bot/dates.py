@@ -1,4 +1,4 @@
-"""Finding and reading dates the way citizens write them, in each configured language.
+"""Finding and reading dates the way citizens write them, in each configured language (no Rasa imports).
 
 Month names and relative phrases ("mañana", "le mois prochain", "hace 2 semanas") come from
 dateparser's language data, so a new language needs no code here. English month names are
@@ -78,6 +78,16 @@ def _parse(fragment: str, today: date, date_order: str, language: str) -> date |
     return parsed.date() if parsed else None
 
 
+def date_spans(text: str, language: str = "en") -> list[tuple[int, int]]:
+    """Where dates may be written in ``text`` (start, end), the most specific patterns first."""
+    folded = fold(text)  # same length as text: the spans hold for both
+    patterns, relative = _patterns(language)
+    spans = [match.span() for pattern in patterns for match in pattern.finditer(folded)]
+    if relative is not None:
+        spans += [match.span() for match in relative.finditer(folded)]
+    return spans
+
+
 def find_date(text: str, today: date, date_order: str = "MDY", language: str = "en") -> date | None:
     """The first date written in a sentence, in ``language`` or English.
 
@@ -85,12 +95,8 @@ def find_date(text: str, today: date, date_order: str = "MDY", language: str = "
     "le 1er mars", "dentro de 2 semanas". ``date_order`` reads numeric dates (MDY or DMY).
     """
     folded = fold(text)
-    patterns, relative = _patterns(language)
-    for pattern in patterns:
-        match = pattern.search(folded)
-        if match:
-            found = _parse(match.group(0).replace(",", " "), today, date_order, language)
-            if found:
-                return found
-    phrase = relative.search(folded) if relative else None
-    return _parse(phrase.group(0), today, date_order, language) if phrase else None
+    for start, end in date_spans(text, language):
+        found = _parse(folded[start:end].replace(",", " "), today, date_order, language)
+        if found:
+            return found
+    return None
