@@ -2,7 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import Guess, LanguageConfig, decide_language, load_backend, requested_language, words_of
+from bot.language import (
+    CombinedBackend,
+    Detection,
+    Guess,
+    LanguageConfig,
+    NgramBackend,
+    decide_language,
+    detect,
+    load_backend,
+    requested_language,
+    words_of,
+)
 
 CONFIG = LanguageConfig.from_file()
 
@@ -14,6 +25,9 @@ class FixedBackend:
 
     def __init__(self, language: str | None, confidence: float) -> None:
         self.result = Guess(language, confidence)
+
+    def scores(self, text: str) -> dict[str, float]:
+        return {self.result.language: self.result.confidence} if self.result.language else {}
 
     def guess(self, text: str) -> Guess:
         return self.result
@@ -77,3 +91,35 @@ def test_langdetect_answers_with_a_configured_language(text, expected):
     # langdetect calls the French sentence Spanish: why the backends must be measured (issue 4).
     guess = load_backend("langdetect", tuple(CONFIG.codes)).guess(text)
     assert guess.language in CONFIG.codes and 0 < guess.confidence <= 1
+
+
+MIXED = [
+    ("la banqueta frente al 45 de Elm Road está rota", "es"),  # English street names in Spanish
+    ("le feu de circulation sur Main Street ne marche plus", "fr"),
+    ("the bus stop on Calle Ocho has no light", "en"),
+]
+
+
+@pytest.mark.parametrize("text, expected", SENTENCES + MIXED)
+def test_the_ngram_model_trained_on_the_bots_data_handles_mixed_sentences(text, expected):
+    guess = load_backend("ngram", tuple(CONFIG.codes)).guess(" ".join(words_of(text)))
+    assert guess.language == expected and guess.confidence > 0.5
+
+
+def test_the_ngram_model_saves_and_loads_without_pickle(tmp_path):
+    backend = NgramBackend.train({"en": ["hello there", "good morning"], "es": ["hola amigo", "buenos días"]})
+    backend.save(tmp_path)
+    assert not list(tmp_path.glob("*.pkl"))
+    again = NgramBackend.load(tmp_path)
+    assert again.scores("hola") == pytest.approx(backend.scores("hola"))
+
+
+def test_combined_backends_average_their_scores():
+    combined = CombinedBackend([FixedBackend("es", 0.9), FixedBackend("fr", 0.7)])
+    assert combined.guess("x") == Guess("es", pytest.approx(0.45))
+
+
+def test_a_detection_survives_the_round_trip_through_parse_data():
+    detection = detect("en español por favor", FixedBackend("es", 0.93), CONFIG)
+    assert Detection.from_dict(detection.as_dict()) == Detection("es", 0.93, 4, "es")
+    assert Detection.from_dict({"language": 3, "confidence": "x"}) == Detection(None, 0.0, 0, None)

@@ -112,3 +112,11 @@ def test_language_buttons_switch(chat):
     reply = chat.texts('/change_language{"language": "fr"}')
     assert "continuons en français" in reply
     assert "Bonjour" in chat.texts("salut")
+
+
+def test_an_address_in_the_first_message_is_not_asked_again(chat, stack):
+    reply = chat.texts("hay un bache enorme en la calle Main 120")
+    assert "Describa el problema" in reply and "¿Dónde está" not in reply
+    chat.texts("es profundo y está lleno de agua")
+    summary = chat.texts("omitir")
+    assert "calle Main 120" in summary

@@ -70,7 +70,7 @@ def test_report_can_be_cancelled(chat):
 def test_renewal_with_expiry_date_says_whether_it_can_be_renewed(chat):
     reply = chat.texts("my parking permit expires on 2026-12-01, can I renew now?")
     assert "Residential parking permit" in reply and "$35.00" in reply
-    assert "expires on 1 December 2026" in reply
+    assert "expires on December 1, 2026" in reply
 
 
 def test_renewal_asks_what_and_when(chat):
