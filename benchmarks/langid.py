@@ -146,7 +146,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"{best['min_confidence']}: {100 * best['short']:.1f} % on 1-3 word messages (target "
         f"{100 * TARGET_SHORT_IN_CONTEXT:.0f} %: {'met' if best['short'] >= TARGET_SHORT_IN_CONTEXT else 'NOT met'}).",
         "The rule is chosen on these same messages (in-sample, optimistic); the grid of rules per backend is "
-        "in langid.json.",
+        "in langid.json. The bot runs the backend named in config.yml (LanguageDetector) with the deployed "
+        f"rule {DEPLOYED_RULE[0]} / {DEPLOYED_RULE[1]}: ngram, the best overall and on mixed messages at that rule.",
         "",
     ]
     return "\n".join(lines)
