@@ -31,7 +31,6 @@ from bot.language import (
     LanguageConfig,
     NgramBackend,
     detect,
-    language_examples,
     load_backend,
 )
 
@@ -96,7 +95,7 @@ class LanguageDetector(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         if "ngram" in self._parts:
-            ngram = NgramBackend.train(language_examples())
+            ngram = NgramBackend.from_data(self._languages.codes)  # the configured languages only
             with self._model_storage.write_to(self._resource) as directory:
                 ngram.save(directory)
             self._backend = self._combine(ngram)
