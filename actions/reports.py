@@ -16,7 +16,7 @@ from actions import defaults
 from actions.answers import is_skip, is_skip_word, typed_text
 from actions.language import current_language
 from bot.language import LanguageConfig
-from bot.text import clean_text, fold
+from bot.text import alternation, clean_text, fold
 from open311.errors import Open311Error
 from open311.services import Service, ServiceCatalogue
 from open311.store import RequestStore
@@ -34,10 +34,6 @@ _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
 
 
-def _any_of(words: tuple[str, ...]) -> str:
-    return "|".join(re.escape(word) for word in words)
-
-
 @lru_cache(maxsize=4)
 def _location_patterns(config: LanguageConfig) -> tuple[re.Pattern[str], ...]:
     """Street words, "A and B" intersections and "near X" landmarks, in every configured language."""
@@ -46,9 +42,9 @@ def _location_patterns(config: LanguageConfig) -> tuple[re.Pattern[str], ...]:
     phrases = tuple(word for word in intersection if " " in word)  # "corner of" needs no second street
     landmark = config.words_of_kind("landmark")
     return (
-        re.compile(rf"(?<!\w)(?:{_any_of(street)})(?!\w)"),
-        re.compile(rf"\w\s+(?:{_any_of(intersection)})\s+\w|(?<!\w)(?:{_any_of(phrases)})(?!\w)"),
-        re.compile(rf"(?<!\w)(?:{_any_of(landmark)})\s+\w"),
+        re.compile(rf"(?<!\w)(?:{alternation(street)})(?!\w)"),
+        re.compile(rf"\w\s+(?:{alternation(intersection)})\s+\w|(?<!\w)(?:{alternation(phrases)})(?!\w)"),
+        re.compile(rf"(?<!\w)(?:{alternation(landmark)})\s+\w"),
     )
 
 

@@ -23,13 +23,12 @@ from typing import Any
 import yaml
 
 from bot.language import (
-    CombinedBackend,
     LanguageBackend,
     LanguageConfig,
     NgramBackend,
+    build_backend,
     decide_language,
     language_examples,
-    load_backend,
     words_of,
 )
 from stack.settings import ROOT
@@ -62,11 +61,7 @@ def held_out_backends(messages: list[dict[str, Any]], config: LanguageConfig) ->
         if code in config.names
     }
     ngram = NgramBackend.train(examples)
-    built: dict[str, LanguageBackend] = {}
-    for name in BACKENDS:
-        parts = [ngram if part == "ngram" else load_backend(part, tuple(config.codes)) for part in name.split("+")]
-        built[name] = parts[0] if len(parts) == 1 else CombinedBackend(parts)
-    return built
+    return {name: build_backend(name, tuple(config.codes), {"ngram": ngram}) for name in BACKENDS}
 
 
 def evaluate(messages: list[dict[str, Any]], config: LanguageConfig) -> dict[str, Any]:

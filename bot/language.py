@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -42,8 +42,18 @@ class LanguageConfig:
     requests: dict[str, tuple[str, ...]]
     date_orders: dict[str, str]  # how numeric dates are read: "MDY" or "DMY"
     spacy_models: dict[str, str]  # spaCy pipeline package per language
-    # Per language, per kind ("skip", "street", "landmark", "intersection"): words the forms know.
+    # Per language, per kind ("skip", "street", "place", "landmark", "intersection"): words the forms know.
     words: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Per kind, the words of every language folded, longest first (computed from ``words``).
+    _kinds: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        kinds: dict[str, set[str]] = {}
+        for words in self.words.values():
+            for kind, listed in words.items():
+                kinds.setdefault(kind, set()).update(fold(str(word)) for word in listed)
+        longest_first = {kind: tuple(sorted(found, key=lambda w: (-len(w), w))) for kind, found in kinds.items()}
+        object.__setattr__(self, "_kinds", longest_first)
 
     @property
     def codes(self) -> list[str]:
@@ -51,8 +61,7 @@ class LanguageConfig:
 
     def words_of_kind(self, kind: str) -> tuple[str, ...]:
         """The words of one kind in every language, folded (lower case, no accents), longest first."""
-        found = {fold(str(word)) for words in self.words.values() for word in words.get(kind, ())}
-        return tuple(sorted(found, key=lambda word: (-len(word), word)))
+        return self._kinds.get(kind, ())
 
     @classmethod
     def from_file(cls, path: Path = LANGUAGES_FILE) -> LanguageConfig:
@@ -95,6 +104,18 @@ class LanguageBackend(Protocol):
     def guess(self, text: str) -> Guess: ...
 
 
+class ScoringBackend:
+    """A backend that scores every language; its guess is the best score."""
+
+    name = "scoring"
+
+    def scores(self, text: str) -> dict[str, float]:
+        raise NotImplementedError
+
+    def guess(self, text: str) -> Guess:
+        return best_of(self.scores(text))
+
+
 def best_of(scores: dict[str, float]) -> Guess:
     if not scores:
         return Guess(None, 0.0)
@@ -102,7 +123,7 @@ def best_of(scores: dict[str, float]) -> Guess:
     return Guess(code, scores[code]) if scores[code] > 0 else Guess(None, 0.0)
 
 
-class LinguaBackend:
+class LinguaBackend(ScoringBackend):
     """lingua-language-detector, restricted to the configured languages."""
 
     name = "lingua"
@@ -117,11 +138,8 @@ class LinguaBackend:
         values = self._detector.compute_language_confidence_values(text)
         return {value.language.iso_code_639_1.name.lower(): float(value.value) for value in values}
 
-    def guess(self, text: str) -> Guess:
-        return best_of(self.scores(text))
 
-
-class LangdetectBackend:
+class LangdetectBackend(ScoringBackend):
     """langdetect (seeded, so repeatable), its probabilities renormalised over the configured languages."""
 
     name = "langdetect"
@@ -142,11 +160,8 @@ class LangdetectBackend:
         total = sum(prob for _, prob in found)
         return {code: prob / total for code, prob in found if code in self._codes and total}
 
-    def guess(self, text: str) -> Guess:
-        return best_of(self.scores(text))
 
-
-class NgramBackend:
+class NgramBackend(ScoringBackend):
     """Character n-grams (1-4, TF-IDF) and logistic regression, trained on the bot's own data per language.
 
     It knows the city's words ("bache", "nid-de-poule") and is not thrown by English street
@@ -209,11 +224,8 @@ class NgramBackend:
         probabilities /= probabilities.sum()
         return {code: float(p) for code, p in zip(self._labels, probabilities, strict=True)}
 
-    def guess(self, text: str) -> Guess:
-        return best_of(self.scores(text))
 
-
-class CombinedBackend:
+class CombinedBackend(ScoringBackend):
     """The mean of several backends' scores ("lingua+ngram")."""
 
     def __init__(self, backends: list[LanguageBackend]) -> None:
@@ -227,9 +239,6 @@ class CombinedBackend:
                 total[code] = total.get(code, 0.0) + score / len(self._backends)
         return total
 
-    def guess(self, text: str) -> Guess:
-        return best_of(self.scores(text))
-
 
 BACKENDS: dict[str, Callable[[list[str]], LanguageBackend]] = {
     "lingua": LinguaBackend,
@@ -238,16 +247,28 @@ BACKENDS: dict[str, Callable[[list[str]], LanguageBackend]] = {
 }
 
 
-@cache
-def load_backend(name: str, codes: tuple[str, ...]) -> LanguageBackend:
-    """A backend by name; several joined with "+" are combined (mean of their scores)."""
+def build_backend(
+    name: str, codes: tuple[str, ...], given: Mapping[str, LanguageBackend] | None = None
+) -> LanguageBackend:
+    """A backend by name; several joined with "+" are combined (mean of their scores).
+
+    ``given`` supplies ready backends by name (a trained or held-out n-gram model); the others
+    are loaded with :func:`load_backend`.
+    """
     parts = name.split("+")
     unknown = [part for part in parts if part not in BACKENDS]
     if unknown:
         raise ValueError(f"unknown language backend {unknown[0]!r}: use one of {sorted(BACKENDS)}, joined by +")
-    if len(parts) == 1:
+    built = [(given or {}).get(part) or load_backend(part, codes) for part in parts]
+    return built[0] if len(built) == 1 else CombinedBackend(built)
+
+
+@cache
+def load_backend(name: str, codes: tuple[str, ...]) -> LanguageBackend:
+    """A backend by name (or several joined with "+"), built once per process."""
+    if name in BACKENDS:
         return BACKENDS[name](list(codes))
-    return CombinedBackend([load_backend(part, codes) for part in parts])
+    return build_backend(name, codes)
 
 
 def language_examples(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
@@ -21,6 +22,11 @@ def clean_text(text: str) -> str:
 def has_words(text: str) -> bool:
     """True when the text holds at least one letter or digit (not only emoji or symbols)."""
     return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regular-expression alternation matching any of the literal ``words`` (put longest first)."""
+    return "|".join(re.escape(word) for word in words)
 
 
 def fold(text: str) -> str:

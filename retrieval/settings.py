@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings
+from pydantic import BaseSettings, Field
 
+from bot.language import LanguageConfig
 from retrieval.index import APPROXIMATE_ABOVE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,9 +22,10 @@ class FaqSettings(BaseSettings):
     index_dir: Path = ROOT / "models" / "faq"
     # Chosen by measured recall (benchmarks/results/faq.md); any spec load_embedder accepts.
     embedder: str = "minilm+use-multilingual"
-    languages: list[str] = ["en", "es", "fr"]
+    # The bot's languages (bot/data/languages.yml) unless narrowed here.
+    languages: list[str] = Field(default_factory=lambda: LanguageConfig.from_file().codes)
     # Every entry must have questions and an answer in this language; others fall back to it.
-    default_language: str = "en"
+    default_language: str = Field(default_factory=lambda: LanguageConfig.from_file().default)
     approximate_above: int = APPROXIMATE_ABOVE
     # How often a running service looks for a rebuilt index (seconds).
     reload_check_seconds: float = 1.0

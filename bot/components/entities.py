@@ -33,7 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.dates import date_spans
 from bot.language import LANGUAGE_DETECTION, LANGUAGES_FILE, Detection, LanguageConfig
 from bot.spacy_pipelines import load_pipeline
-from bot.text import fold
+from bot.text import alternation, fold
 from open311.store import request_ids_in
 
 logger = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ MIN_WORDS, MIN_CONFIDENCE = 2, 0.5
 @lru_cache(maxsize=4)
 def address_pattern(config: LanguageConfig) -> re.Pattern[str]:
     """A house number and a street word within three words of each other, either order."""
-    street = "|".join(
-        re.escape(word) for word in config.words_of_kind("street") if len(word) > 2 and word.isalpha()
-    )
+    street = alternation(word for word in config.words_of_kind("street") if len(word) > 2 and word.isalpha())
     name = r"[\w'.-]+"
     article = r"(?:(?:de la|del|des|du|de|la|le)\s+|l')?"
     return re.compile(

@@ -26,12 +26,11 @@ from bot.language import (
     BACKENDS,
     LANGUAGE_DETECTION,
     LANGUAGES_FILE,
-    CombinedBackend,
     LanguageBackend,
     LanguageConfig,
     NgramBackend,
+    build_backend,
     detect,
-    load_backend,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,9 +70,8 @@ class LanguageDetector(GraphComponent):
             self._backend = self._combine(ngram)
 
     def _combine(self, ngram: NgramBackend | None) -> LanguageBackend:
-        codes = tuple(self._languages.codes)
-        parts = [ngram if name == "ngram" and ngram else load_backend(name, codes) for name in self._parts]
-        backend = parts[0] if len(parts) == 1 else CombinedBackend(parts)
+        given = {"ngram": ngram} if ngram is not None else {}
+        backend = build_backend("+".join(self._parts), tuple(self._languages.codes), given)
         backend.guess("warm up the detector's models")  # lingua loads its models lazily (~1 s)
         return backend
 
