@@ -26,6 +26,7 @@ def tracker(stack, chat: Chat) -> dict:
 
 def test_a_whole_pothole_report_in_spanish(chat, stack):
     assert "¿Dónde está el problema?" in chat.texts("hola, quiero reportar un bache en mi calle")
+    assert "no logré ubicar ese lugar" in chat.texts("aquí")  # validated, and said, in Spanish
     assert "Describa el problema" in chat.texts("calle Main 120, frente a la farmacia")
     assert "foto" in chat.texts("está muy hondo, ya se poncharon dos llantas ahí")
     summary = chat.texts("omitir")
@@ -93,6 +94,13 @@ def test_renewal_dates_are_read_and_written_in_french(chat):
     reply = chat.texts("je dois renouveler mon permis de conduire, il expire le 15 mars 2027")
     assert "Permis de conduire" in reply and "45,00" not in reply
     assert "expire le 15 mars 2027" in reply
+
+
+def test_a_renewal_date_is_asked_and_validated_in_french(chat):
+    asked = chat.texts("bonjour, je voudrais renouveler mon permis de stationnement")
+    assert "Quand votre document actuel expire" in asked, asked
+    assert "Je n'ai pas reconnu de date" in chat.texts("bientôt je pense")
+    assert "expire le 1 décembre 2026" in chat.texts("le 1er décembre 2026")
 
 
 def test_faq_answer_in_spanish(chat):
