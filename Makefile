@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train faq faq-check faq-gaps lint unit bench bench-nlu bench-faq bench-lang bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps agent lint unit bench bench-handoff bench-nlu bench-faq bench-lang bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
@@ -21,6 +21,7 @@ help:
 	@echo "make faq        check the FAQ files and rebuild the FAQ index if they changed"
 	@echo "make faq-check  check the FAQ files and list every problem"
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
+	@echo "make agent NAME=ana ROLE=admin  create an agent console account (asks for the password)"
 	@echo "make bench  run the NLU, FAQ and latency benchmarks (results in benchmarks/results/)"
 
 $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
@@ -46,6 +47,10 @@ faq-check: $(STAMP)
 
 faq-gaps: $(STAMP)
 	$(PY) -m retrieval gaps
+
+agent: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make agent NAME=<username> [ROLE=agent|admin] [TEAM=<team>]"; exit 2; }
+	$(PY) -m handoff create-user "$(NAME)" --role "$(or $(ROLE),agent)" $(if $(TEAM),--team "$(TEAM)")
 
 run: train faq
 	$(PY) -m stack run

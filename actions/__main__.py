@@ -1,4 +1,4 @@
-"""`python -m actions [rasa-sdk options]`: the action server, with the FAQ model loaded up front.
+"""`python -m actions [rasa-sdk options]`: the action server, FAQ model loaded up front, handoff outbox running.
 
 Loading the sentence embedder takes seconds; doing it while the server starts means
 the first citizen to ask a general question does not wait for it.
@@ -12,6 +12,8 @@ import threading
 from rasa_sdk.__main__ import main as rasa_sdk_main
 
 from actions import defaults
+from handoff.errors import HandoffError
+from handoff.outbox import Deliverer
 from retrieval.errors import RetrievalError
 
 logger = logging.getLogger(__name__)
@@ -25,8 +27,17 @@ def warm_up() -> None:
         logger.error("the FAQ is not available yet; general questions get an apology", exc_info=True)
 
 
+def start_outbox() -> None:
+    """Keep delivering handoff packets the service did not confirm (it was down)."""
+    try:
+        Deliverer(defaults.handoff_outbox(), defaults.handoff_client()).start()
+    except HandoffError:
+        logger.error("the handoff outbox cannot be opened; packets are posted without it", exc_info=True)
+
+
 def main() -> None:
     threading.Thread(target=warm_up, name="faq-warm-up", daemon=True).start()
+    start_outbox()
     rasa_sdk_main()
 
 

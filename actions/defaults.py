@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from actions.outages import OutageFeed
     from actions.renewals import RenewalCatalogue
     from bot.language import LanguageConfig
-    from handoff.store import HandoffStore
+    from handoff.client import HandoffClient
+    from handoff.outbox import Outbox
     from open311.services import ServiceCatalogue
     from open311.store import RequestStore
     from retrieval.gaps import GapLog
@@ -72,10 +73,16 @@ def request_store() -> RequestStore:
 
 
 @lru_cache(maxsize=1)
-def handoff_store() -> HandoffStore:
-    from handoff.store import HandoffStore
+def handoff_outbox() -> Outbox:
+    from handoff.outbox import Outbox
 
-    return HandoffStore(_engine())
+    return Outbox(_engine())
+
+
+def handoff_client() -> HandoffClient:
+    from handoff.client import HandoffClient
+
+    return HandoffClient()
 
 
 def service_catalogue() -> ServiceCatalogue:

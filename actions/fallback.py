@@ -9,11 +9,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import defaults
+from actions.handoff import escalate
 from actions.language import current_language
 from actions.responses import response_text
-from handoff.errors import HandoffError
-from handoff.store import HandoffStore
+from handoff.packet import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -68,26 +67,29 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        clarify(dispatcher, tracker, domain)
-        return []
+        return await clarify(dispatcher, tracker, domain)
 
 
-def clarify(
+async def clarify(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, nothing_else: str = "utter_help"
-) -> None:
-    """The bot's answer to a message it cannot act on; ``nothing_else`` when it has no guess."""
+) -> list[EventType]:
+    """The bot's answer to a message it cannot act on; ``nothing_else`` when it has no guess.
+
+    After FAILURES_BEFORE_HUMAN messages in a row it did not understand, the bot
+    stops guessing and hands the conversation to a person.
+    """
     if consecutive_failures(tracker) >= FAILURES_BEFORE_HUMAN:
-        dispatcher.utter_message(response="utter_offer_human")
-        return
+        dispatcher.utter_message(response="utter_not_understood_handoff")
+        return await escalate(dispatcher, tracker, Reason.not_understood)
     latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
     if latest_intent == "out_of_scope":
         dispatcher.utter_message(response="utter_out_of_scope")
         dispatcher.utter_message(response="utter_help")
-        return
+        return []
     options = likeliest_intents(tracker, domain)
     if not options:
         dispatcher.utter_message(response=nothing_else)
-        return
+        return []
     language = current_language(tracker)
     buttons = [
         {"title": response_text(domain, f"utter_intent_label_{name}", language), "payload": f"/{name}"}
@@ -95,40 +97,4 @@ def clarify(
     ]
     buttons.append({"title": response_text(domain, "utter_clarify_something_else", language), "payload": "/help"})
     dispatcher.utter_message(response="utter_clarify", buttons=buttons)
-
-
-class ActionRequestHuman(Action):
-    """Records that the citizen wants a person, and says honestly what happens next."""
-
-    def __init__(self, store: HandoffStore | None = None) -> None:
-        self._store = store
-
-    def name(self) -> str:
-        return "action_request_human"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        reason = "accepted_offer_after_fallback" if self._was_offered(tracker) else "citizen_request"
-        try:
-            store = self._store or defaults.handoff_store()
-            request = store.open_request(
-                conversation_id=tracker.sender_id,
-                reason=reason,
-                channel=tracker.get_latest_input_channel(),
-                language=current_language(tracker),
-            )
-        except HandoffError:
-            logger.error("could not record a request for a person", exc_info=True)
-            dispatcher.utter_message(response="utter_human_failed")
-            return []
-        dispatcher.utter_message(response="utter_human_recorded", reference=request.reference)
-        return []
-
-    @staticmethod
-    def _was_offered(tracker: Tracker) -> bool:
-        """Whether the bot's last message offered a person (after repeated misunderstandings)."""
-        for event in reversed(tracker.events):
-            if event.get("event") == "bot":
-                return (event.get("metadata") or {}).get("utter_action") == "utter_offer_human"
-        return False
+    return []

@@ -108,7 +108,11 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_faq_unavailable")
             return []
         hits = result.hits if result is not None else []
-        candidates = SlotSet("faq_candidates", [{"id": h.entry_id, "score": round(h.score, 3)} for h in hits])
+        tried = [
+            {"id": h.entry_id, "score": round(h.score, 3), "question": result.entry(h).title_in(language)}
+            for h in hits if result is not None
+        ]
+        candidates = SlotSet("faq_candidates", tried)
         decision = decide(hits, self._thresholds or FaqThresholds.from_settings())
         if decision == "answer" and result is not None:
             self._answer(dispatcher, result.entry(hits[0]), language)
@@ -121,9 +125,10 @@ class ActionAnswerFaq(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "faq" and consecutive_failures(tracker) < FAILURES_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_faq_no_answer")
-        else:
-            clarify(dispatcher, tracker, domain, nothing_else="utter_faq_no_answer")
-        return [candidates]
+            return [candidates]
+        # A handoff from here carries what was tried for this very message.
+        tracker.slots["faq_candidates"] = tried
+        return [candidates, *await clarify(dispatcher, tracker, domain, nothing_else="utter_faq_no_answer")]
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, entry: FaqEntry, language: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -25,6 +25,7 @@ from rasa_sdk.types import DomainDict
 from actions import defaults
 from actions.answers import typed_text
 from actions.formats import format_moment, format_number
+from actions.forms import CitizenFormValidation
 from actions.language import current_language
 from actions.responses import response_text
 from bot.text import clean_text
@@ -162,7 +163,7 @@ class OutageFeed:
         return format_moment(moment.astimezone(self._zone), language)
 
 
-class ValidateOutageForm(FormValidationAction):
+class ValidateOutageForm(CitizenFormValidation):
     """Where the citizen is asking about."""
 
     def __init__(self, feed: OutageFeed | None = None) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import defaults
 from actions.answers import is_skip, typed_text
 from actions.formats import format_date
+from actions.forms import CitizenFormValidation
 from actions.language import current_language
 from actions.settings import get_settings
 from bot.dates import find_date
@@ -154,7 +155,7 @@ def find_date_in_language(text: str, tracker: Tracker) -> date | None:
     return find_date(text, city_today(), date_order, language)
 
 
-class ValidateRenewalForm(FormValidationAction):
+class ValidateRenewalForm(CitizenFormValidation):
     """Which document, and (optionally) when it expires."""
 
     def __init__(self, catalogue: RenewalCatalogue | None = None) -> None:

@@ -7,16 +7,19 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
 from actions.answers import is_skip, is_skip_word, typed_text
+from actions.forms import CitizenFormValidation
+from actions.handoff import escalate
 from actions.language import current_language
 from bot.language import LanguageConfig
 from bot.text import alternation, clean_text, fold
+from handoff.packet import Reason
 from open311.errors import Open311Error
 from open311.services import Service, ServiceCatalogue
 from open311.store import RequestStore
@@ -67,8 +70,10 @@ def looks_like_location(text: str) -> bool:
     )
 
 
-class ValidateStreetReportForm(FormValidationAction):
+class ValidateStreetReportForm(CitizenFormValidation):
     """What, where, a description, an optional photo, then the citizen's yes."""
+
+    never_hand_over = frozenset({"report_confirmed"})  # "no, let me correct it" is not a failure
 
     def __init__(self, catalogue: ServiceCatalogue | None = None) -> None:
         self._catalogue = catalogue
@@ -207,8 +212,10 @@ class ActionFileServiceRequest(Action):
         except Open311Error:
             logger.error("could not file a service request", exc_info=True)
             dispatcher.utter_message(response="utter_report_failed")
-            # Keep the report; only the confirmation is asked again on a retry.
-            return [SlotSet("report_confirmed", None)]
+            # A person files it by hand: the packet carries the whole report.
+            tracker.slots["report_confirmed"] = True
+            return [SlotSet("report_confirmed", None),
+                    *await escalate(dispatcher, tracker, Reason.form_failed, active_form="street_report_form")]
         dispatcher.utter_message(
             response="utter_report_filed",
             request_id=request.service_request_id,

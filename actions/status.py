@@ -6,13 +6,14 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import defaults
 from actions.formats import format_moment
+from actions.forms import CitizenFormValidation
 from actions.language import current_language
 from actions.responses import response_text
 from actions.settings import get_settings
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 
-class ValidateStatusForm(FormValidationAction):
+class ValidateStatusForm(CitizenFormValidation):
     """Finds the request number in what the citizen wrote."""
 
     def name(self) -> str:

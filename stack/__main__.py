@@ -27,7 +27,8 @@ def _run(settings: StackSettings) -> int:
     faq_index = get_faq_settings().index_dir / MANIFEST
     if not faq_index.exists():
         print(f"Note: no FAQ index at {faq_index}; general questions get an apology until `make faq` builds it.")
-    print("Starting the action server, the Rasa server and the web app (Rasa takes ~40 s)...", flush=True)
+    print("Starting the action server, the handoff service, the Rasa server and the web app (Rasa takes ~40 s)...",
+          flush=True)
     try:
         stack.start()
     except StackError as exc:
@@ -36,6 +37,7 @@ def _run(settings: StackSettings) -> int:
     print(
         "\nReady.\n"
         f"  Web chat:       {settings.web_url()}/\n"
+        f"  Agent console:  {settings.handoff_url()}/console/  (create an account: make agent)\n"
         f"  Rasa REST:      {settings.rasa_public_url()}/webhooks/rest/webhook\n"
         f"  Action server:  http://{settings.host}:{settings.action_port}/health\n"
         f"  Logs:           {settings.var_dir / 'logs'}\n"

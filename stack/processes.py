@@ -1,4 +1,4 @@
-"""Starting and stopping the three servers: action server, Rasa server, web app.
+"""Starting and stopping the servers: action server, handoff service, Rasa server, web app.
 
 Used by ``python -m stack run`` (``make run``) and by the end-to-end tests,
 which start the same stack on free ports.
@@ -108,6 +108,8 @@ def base_env(settings: StackSettings) -> dict[str, str]:
             "OPENBLAS_NUM_THREADS": "1",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "CITYBOT_DATABASE_URL": settings.database_url,
+            "CITYBOT_HANDOFF_URL": settings.handoff_url(),
+            "CITYBOT_HANDOFF_TOKEN": settings.handoff_secret(),
         }
     )
     return env
@@ -160,7 +162,17 @@ def build_servers(settings: StackSettings) -> list[Server]:
         env=web_env,
         log_path=logs / "web.log",
     )
-    return [actions, rasa, web]
+    handoff = Server(
+        name="handoff service",
+        command=[_bin("uvicorn"), "handoff.app:app", "--host", host,
+                 "--port", str(settings.handoff_port), "--no-access-log", "--ws", "wsproto"],
+        health_url=f"http://{host}:{settings.handoff_port}/health",
+        env={**env, "CITYBOT_HANDOFF_DATABASE_URL": settings.handoff_database_url,
+             "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
+             "CITYBOT_HANDOFF_MODE": settings.mode},
+        log_path=logs / "handoff.log",
+    )
+    return [actions, handoff, rasa, web]
 
 
 class Stack:

@@ -19,10 +19,13 @@ class StackSettings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     web_port: int = 8000
+    handoff_port: int = 8001  # the handoff service and agent console
     var_dir: Path = ROOT / "var"
     model_path: Path = ROOT / "models" / "citybot.tar.gz"
     database_url: str = ""  # default: SQLite under var_dir
     rasa_api_token: str = ""  # protects Rasa's HTTP API (trackers); generated in local mode
+    handoff_token: str = ""  # shared by the bot and the handoff service; generated in local mode
+    handoff_database_url: str = ""  # default: SQLite under var_dir
 
     class Config:
         env_prefix = "CITYBOT_"
@@ -33,12 +36,19 @@ class StackSettings(BaseSettings):
     def _default_database(cls, value: str, values: dict[str, object]) -> str:
         return value or f"sqlite:///{values['var_dir']}/citybot.db"
 
+    @validator("handoff_database_url", always=True)
+    def _default_handoff_database(cls, value: str, values: dict[str, object]) -> str:
+        return value or f"sqlite:///{values['var_dir']}/handoff.db"
+
     @property
     def tracker_db(self) -> Path:
         return self.var_dir / "tracker.db"
 
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
+
+    def handoff_url(self) -> str:
+        return f"http://{self.host}:{self.handoff_port}"
 
     def rasa_public_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
@@ -52,15 +62,23 @@ class StackSettings(BaseSettings):
 
     def rasa_token(self) -> str:
         """The Rasa HTTP API token: configured, or (local mode only) generated once and kept."""
-        if self.rasa_api_token:
-            return self.rasa_api_token
+        self.rasa_api_token = self._secret(self.rasa_api_token, "rasa_api_token", "CITYBOT_RASA_API_TOKEN")
+        return self.rasa_api_token
+
+    def handoff_secret(self) -> str:
+        """The token the bot and the handoff service share: configured, or generated in local mode."""
+        self.handoff_token = self._secret(self.handoff_token, "handoff_token", "CITYBOT_HANDOFF_TOKEN")
+        return self.handoff_token
+
+    def _secret(self, configured: str, file_name: str, variable: str) -> str:
+        if configured:
+            return configured
         if self.mode != "local":
-            raise ValueError("CITYBOT_RASA_API_TOKEN must be set outside local mode")
-        path = self.var_dir / "rasa_api_token"
+            raise ValueError(f"{variable} must be set outside local mode")
+        path = self.var_dir / file_name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))
-        self.rasa_api_token = path.read_text().strip()
-        return self.rasa_api_token
+        return path.read_text().strip()

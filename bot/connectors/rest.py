@@ -34,7 +34,10 @@ class RestInput(RasaRestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(with_safety_net(on_new_message))
+        safety_net = with_safety_net(on_new_message)
+        blueprint = super().blueprint(safety_net)
+        safety_net.attach(blueprint)
+        return blueprint
 
     async def _extract_sender(self, req: Request) -> str:
         sender = _payload(req).get("sender")

@@ -1,9 +1,11 @@
-"""Never leave a citizen without an answer.
+"""Never leave a citizen without an answer, and never answer while a person has the conversation.
 
 When a part behind the Rasa server fails (the action server is down, a form
 crashes), Rasa logs the error and the turn ends with no message at all. Our
 channels wrap the message handler: a turn that sent nothing gets the
-``utter_internal_error`` response from domain.yml.
+``utter_internal_error`` response from domain.yml, unless the conversation is
+paused for a person (bot/connectors/handoff.py): then the silence is wanted and
+the message is relayed to the agent instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, Sanic
+
+from bot.connectors.handoff import relay_citizen_message
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +52,42 @@ class CountingOutput(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
-def with_safety_net(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-) -> Callable[[UserMessage], Awaitable[Any]]:
-    """Wrap a channel's handler so that a turn without any answer gets an apology."""
+class SafetyNet:
+    """A channel's message handler, wrapped: relay a paused conversation's message, apologise for a silent turn.
 
-    async def handler(message: UserMessage) -> Any:
+    ``attach(blueprint)`` lets it learn the Sanic app (and so Rasa's agent) when
+    the server starts. Unattached (unit tests), every silent turn gets the apology.
+    """
+
+    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        self._handle = on_new_message
+        self._app: Sanic | None = None
+
+    def attach(self, blueprint: Blueprint) -> None:
+        @blueprint.listener("before_server_start")
+        async def remember(app: Sanic, _: Any) -> None:
+            self._app = app
+
+    async def __call__(self, message: UserMessage) -> Any:
         counting = CountingOutput(message.output_channel)
         message.output_channel = counting
         try:
-            return await on_new_message(message)
+            return await self._handle(message)
         finally:
-            if counting.sent == 0:
+            if counting.sent == 0 and not await self._relayed(message, counting.inner):
                 logger.error("a turn ended without any answer; sending the apology")
                 await counting.inner.send_text_message(message.sender_id, apology())
 
-    return handler
+    async def _relayed(self, message: UserMessage, output: OutputChannel) -> bool:
+        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+        if agent is None or agent.tracker_store is None:
+            return False
+        try:
+            return await relay_citizen_message(agent, message, output)
+        except Exception:  # the apology must still go out
+            logger.exception("could not check whether %s is with a person", message.sender_id)
+            return False
+
+
+def with_safety_net(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SafetyNet:
+    return SafetyNet(on_new_message)

@@ -54,10 +54,12 @@ class SocketIOInput(RasaSocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = with_safety_net(on_new_message)
         # cors_allowed_origins=[] leaves CORS to Sanic (rasa run --cors ...).
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        safety_net = with_safety_net(on_new_message)
+        safety_net.attach(socketio_webhook)
+        on_new_message = safety_net
         self.sio = sio
 
         @socketio_webhook.route("/", methods=["GET"])

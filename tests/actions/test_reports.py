@@ -4,16 +4,20 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import defaults
 from actions.reports import (
     ActionAskReportConfirmed,
     ActionFileServiceRequest,
     ValidateStreetReportForm,
     looks_like_location,
 )
+from handoff.outbox import Outbox
 from open311.errors import StoreUnavailable
 from open311.services import ServiceCatalogue
-from open311.store import RequestStore
+from open311.store import RequestStore, make_engine
+from tests.actions.test_handoff import client_for
 from tests.conftest import make_tracker
+from tests.handoff.conftest import app, relay  # noqa: F401  (the real handoff app, as fixtures)
 
 pytestmark = pytest.mark.anyio
 
@@ -137,10 +141,15 @@ class BrokenStore(RequestStore):
         raise StoreUnavailable("disk full")
 
 
-async def test_store_failure_is_told_honestly_and_the_report_kept():
+async def test_store_failure_is_told_honestly_and_a_person_files_it(app, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(defaults, "handoff_client", lambda: client_for(app))
+    monkeypatch.setattr(defaults, "handoff_outbox", lambda: Outbox(make_engine(f"sqlite:///{tmp_path / 'a.db'}")))
     dispatcher = CollectingDispatcher()
     events = await ActionFileServiceRequest(store=BrokenStore(), catalogue=CATALOGUE).run(
         dispatcher, make_tracker(slots=REPORT), {}
     )
-    assert dispatcher.messages[0]["response"] == "utter_report_failed"
-    assert events == [SlotSet("report_confirmed", None)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_report_failed", "utter_handoff_queued"]
+    assert events[0] == SlotSet("report_confirmed", None) and events[-1]["event"] == "pause"
+    handoff = app.state.service.store.queue()[0]
+    packet = app.state.service.store.packet(handoff["reference"])
+    assert (handoff["reason"], packet["slots"]["issue_location"]) == ("form_failed", REPORT["issue_location"])

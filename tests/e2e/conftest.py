@@ -51,7 +51,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Pat
         rasa_port=free_port(),
         action_port=free_port(),
         web_port=free_port(),
+        handoff_port=free_port(),
         rasa_api_token="e2e-" + uuid.uuid4().hex,
+        handoff_token="e2e-handoff-" + uuid.uuid4().hex,
         database_url="",
         model_path=model,
     )

@@ -1,0 +1,70 @@
+"""The bot's client of the handoff service: post a context packet, relay a citizen's message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from handoff.errors import HandoffNotFound, HandoffUnavailable, InvalidHandoff
+from handoff.packet import ContextPacket
+from handoff.settings import ClientSettings, get_client_settings
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the service answered to a packet: the citizen's reference and place in the queue."""
+
+    reference: str
+    status: str
+    position: int | None
+    created: bool
+
+
+class HandoffClient:
+    """Async HTTP client of the handoff service's API (bearer token)."""
+
+    def __init__(
+        self, settings: ClientSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._settings = settings or get_client_settings()
+        self._transport = transport
+
+    def _client(self) -> httpx.AsyncClient:
+        # A client per call: actions run on rasa-sdk's loop, the outbox on its own thread's loop.
+        return httpx.AsyncClient(
+            base_url=self._settings.url.rstrip("/"),
+            headers={"Authorization": f"Bearer {self._settings.token}"},
+            timeout=self._settings.timeout_seconds,
+            transport=self._transport,
+        )
+
+    async def post_packet(self, packet: ContextPacket, idempotency_key: str) -> Receipt:
+        body = packet.json()
+        headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
+        data = await self._request("POST", "/api/handoffs", content=body, headers=headers)
+        return Receipt(data["reference"], data["status"], data.get("position"), bool(data.get("created")))
+
+    async def post_citizen_message(self, conversation_id: str, message_id: str, text: str, at: datetime,
+                                   language: str | None = None, intent: str | None = None) -> str:
+        """Relay a message written while the conversation is with a person; its handoff reference."""
+        body = {"message_id": message_id, "text": text, "timestamp": at.isoformat(), "language": language,
+                "intent": intent}
+        data = await self._request("POST", f"/api/conversations/{conversation_id}/messages", json=body)
+        return str(data["reference"])
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            async with self._client() as client:
+                response = await client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise HandoffUnavailable(f"the handoff service cannot be reached: {exc}") from exc
+        if response.status_code == 404:
+            raise HandoffNotFound(response.text[:300])
+        if response.status_code in (400, 409, 413, 422):
+            raise InvalidHandoff(f"{response.status_code}: {response.text[:300]}")
+        if response.status_code >= 300:
+            raise HandoffUnavailable(f"the handoff service answered {response.status_code}: {response.text[:300]}")
+        return response.json()  # type: ignore[no-any-return]

@@ -1,0 +1,135 @@
+"""What the handoff service does, between its store and the Rasa server.
+
+The HTTP routes (handoff/routers/) call these; so does the background worker,
+which retries deliveries the Rasa server did not confirm and imports citizen
+messages that no push brought (the service was down when they were written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from handoff.errors import HandoffConflict, HandoffError, HandoffNotFound
+from handoff.packet import ContextPacket
+from handoff.relay import RasaRelay
+from handoff.store import Handoff, HandoffStore, Message, utcnow
+
+logger = logging.getLogger(__name__)
+
+# A packet that reached the queue this long after the bot escalated came from the outbox:
+# the citizen was told it was saved, so they are told when it arrives.
+LATE_DELIVERY = timedelta(seconds=15)
+
+
+class HandoffService:
+    """Queue operations that also reach the citizen through the Rasa server."""
+
+    def __init__(self, store: HandoffStore, relay: RasaRelay) -> None:
+        self.store = store
+        self.relay = relay
+
+    async def create(self, packet: ContextPacket, idempotency_key: str) -> tuple[Handoff, bool]:
+        handoff, created = self.store.create(packet, idempotency_key)
+        if created:
+            await self._after_create(handoff)
+        return handoff, created
+
+    async def _after_create(self, handoff: Handoff) -> None:
+        if handoff.created_at - handoff.escalated_at >= LATE_DELIVERY:
+            await self.sync(handoff)  # messages written while the packet waited in the outbox
+            try:
+                await self.relay.notify(handoff.conversation_id, "utter_handoff_delivered",
+                                        {"position": self.store.position(handoff.reference) or 1,
+                                         "reference": handoff.reference})
+            except HandoffError:
+                logger.warning("could not tell %s that the request arrived", handoff.reference, exc_info=True)
+
+    def citizen_message(self, conversation_id: str, message_id: str, text: str, at: datetime | None,
+                        language: str | None, intent: str | None) -> tuple[Message, bool]:
+        return self.store.add_citizen_message(conversation_id, message_id, text, at, language, intent)
+
+    async def agent_reply(self, reference: str, agent: str, agent_name: str, text: str) -> Message:
+        """Store the reply, then deliver it; it stays "pending" (and is retried) if Rasa is down."""
+        message = self.store.add_agent_message(reference, agent, text)
+        return await self._deliver(message, agent_name)
+
+    async def _deliver(self, message: Message, agent_name: str) -> Message:
+        handoff = self.store.get(message.reference)
+        try:
+            await self.relay.send_agent_message(handoff.conversation_id, message.message_id, message.text, agent_name)
+        except (HandoffConflict, HandoffNotFound) as exc:
+            logger.warning("agent message %s cannot be delivered: %s", message.id, exc)
+            return self.store.set_delivery(message, "failed")
+        except HandoffError:
+            logger.warning("agent message %s not delivered yet; will retry", message.id, exc_info=True)
+            return message
+        return self.store.set_delivery(message, "sent")
+
+    async def resolve(self, reference: str, agent: str, note: str | None) -> dict[str, Any]:
+        self.store.resolve(reference, agent, note)
+        await self._hand_back(self.store.get(reference))
+        return self.store.summary(reference)
+
+    async def _hand_back(self, handoff: Handoff) -> None:
+        try:
+            await self.relay.resume(handoff.conversation_id, handoff.reference)
+        except HandoffError:
+            logger.warning("could not hand %s back to the bot yet; will retry", handoff.reference, exc_info=True)
+            return
+        self.store.handback_done(handoff.reference)
+
+    async def sync(self, handoff: Handoff) -> int:
+        """Import the citizen's messages that the Rasa server has and the queue does not."""
+        try:
+            messages = await self.relay.citizen_messages(handoff.conversation_id)
+        except HandoffError:
+            logger.warning("could not read %s's messages from the Rasa server", handoff.reference, exc_info=True)
+            return 0
+        imported = 0
+        for item in messages:
+            try:
+                at = datetime.fromisoformat(item["timestamp"]) if item.get("timestamp") else None
+                if at is not None and at < handoff.escalated_at - timedelta(seconds=1):
+                    continue
+                _, new = self.citizen_message(handoff.conversation_id, str(item["message_id"]), str(item["text"]),
+                                              at, item.get("language"), item.get("intent"))
+            except (KeyError, ValueError, HandoffNotFound):
+                continue
+            imported += new
+        return imported
+
+    async def retry_round(self, sync_open: bool) -> None:
+        """Deliver what is pending; with ``sync_open``, also check every open handoff for missed messages."""
+        for message in self.store.undelivered():
+            if utcnow() - message.at > timedelta(hours=24):
+                self.store.set_delivery(message, "failed")
+                continue
+            await self._deliver(message, message.agent or "")
+        for handoff in self.store.pending_handbacks():
+            await self._hand_back(handoff)
+        if sync_open:
+            for handoff in self.store.open_handoffs():
+                await self.sync(handoff)
+
+
+async def run_worker(service: HandoffService, sync_seconds: float, stop: asyncio.Event) -> None:
+    """Retry deliveries every second and look for missed messages every ``sync_seconds`` (and at start)."""
+    last_sync = 0.0
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        now = loop.time()
+        try:
+            await service.retry_round(sync_open=now - last_sync >= sync_seconds)
+        except HandoffError:
+            logger.warning("handoff worker round failed; trying again", exc_info=True)
+        except Exception:
+            logger.exception("unexpected error in the handoff worker")
+        if now - last_sync >= sync_seconds:
+            last_sync = now
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        except asyncio.TimeoutError:
+            pass

@@ -1,0 +1,111 @@
+"""The real handoff app on a temporary SQLite file, with a relay that records what reached Rasa."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from handoff.accounts import Accounts
+from handoff.app import create_app
+from handoff.errors import HandoffUnavailable
+from handoff.packet import ContextPacket, Reason, Sender, TranscriptEntry, Urgency
+from handoff.relay import RasaRelay
+from handoff.settings import HandoffSettings
+
+TOKEN = "test-token-" + "x" * 30
+PASSWORD = "correct horse battery"
+
+
+class RecordingRelay(RasaRelay):
+    """The Rasa server's handoff channel, as far as the service can tell: it records, or is down."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.notices: list[tuple[str, str, dict[str, Any]]] = []
+        self.resumed: list[str] = []
+        self.citizen: dict[str, list[dict[str, Any]]] = {}
+        self.down = False
+
+    async def close(self) -> None:
+        return None
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise HandoffUnavailable("the Rasa server cannot be reached")
+
+    async def send_agent_message(self, conversation_id: str, message_id: str, text: str, agent_name: str) -> bool:
+        self._check_up()
+        self.sent.append({"conversation_id": conversation_id, "message_id": message_id, "text": text,
+                          "agent": agent_name})
+        return True
+
+    async def notify(self, conversation_id: str, response: str, values: dict[str, Any] | None = None) -> None:
+        self._check_up()
+        self.notices.append((conversation_id, response, values or {}))
+
+    async def resume(self, conversation_id: str, reference: str) -> None:
+        self._check_up()
+        self.resumed.append(conversation_id)
+
+    async def citizen_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        self._check_up()
+        return self.citizen.get(conversation_id, [])
+
+
+def packet(conversation_id: str = "c1", reason: Reason = Reason.citizen_request, urgency: Urgency = Urgency.normal,
+           language: str = "en", team: str = "general", created_at: datetime | None = None) -> ContextPacket:
+    now = created_at or datetime.now(timezone.utc)
+    return ContextPacket(
+        schema_version="1.0", conversation_id=conversation_id, channel="socketio", language=language, reason=reason,
+        urgency=urgency, team=team, summary=f"Summary of {conversation_id}",
+        transcript=[TranscriptEntry(sender=Sender.citizen, text="my email is ana@example.org", at=now),
+                    TranscriptEntry(sender=Sender.bot, text="Sorry?", at=now)],
+        slots={"issue_location": "123 Main Street"}, created_at=now,
+    )
+
+
+@pytest.fixture
+def relay() -> RecordingRelay:
+    return RecordingRelay()
+
+
+@pytest.fixture
+def app(database_url: str, relay: RecordingRelay) -> FastAPI:
+    return create_app(HandoffSettings(database_url=database_url, token=TOKEN, sync_seconds=3600), relay=relay)
+
+
+@pytest.fixture
+def accounts(app: FastAPI) -> Accounts:
+    accounts: Accounts = app.state.accounts
+    accounts.create("ana", PASSWORD, "agent", "Ana")
+    accounts.create("bo", PASSWORD, "agent", "Bo")
+    accounts.create("root", PASSWORD, "admin", "Admin")
+    return accounts
+
+
+@pytest.fixture
+def bot(app: FastAPI) -> TestClient:
+    """The bot's side: the service token on every call."""
+    return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def login(app: FastAPI, username: str) -> TestClient:
+    """A browser logged in as ``username``, sending the page's CSRF token like console.js does."""
+    client = TestClient(app)
+    response = client.post("/console/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    page = client.get("/console/")
+    assert page.status_code == 200
+    csrf = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    client.headers["X-CSRF-Token"] = csrf
+    return client
+
+
+def queue(bot: TestClient, p: ContextPacket, key: str | None = None) -> dict[str, Any]:
+    response = bot.post("/api/handoffs", content=p.json(), headers={"Idempotency-Key": key or f"k-{p.conversation_id}"})
+    assert response.status_code in (200, 201), response.text
+    return response.json()  # type: ignore[no-any-return]
