@@ -31,21 +31,20 @@ class HandoffService:
         self.store = store
         self.relay = relay
 
-    async def create(self, packet: ContextPacket, idempotency_key: str) -> tuple[Handoff, bool]:
-        handoff, created = self.store.create(packet, idempotency_key)
-        if created:
-            await self._after_create(handoff)
-        return handoff, created
+    def create(self, packet: ContextPacket, idempotency_key: str) -> tuple[Handoff, bool]:
+        return self.store.create(packet, idempotency_key)
 
-    async def _after_create(self, handoff: Handoff) -> None:
-        if handoff.created_at - handoff.escalated_at >= LATE_DELIVERY:
-            await self.sync(handoff)  # messages written while the packet waited in the outbox
-            try:
-                await self.relay.notify(handoff.conversation_id, "utter_handoff_delivered",
-                                        {"position": self.store.position(handoff.reference) or 1,
-                                         "reference": handoff.reference})
-            except HandoffError:
-                logger.warning("could not tell %s that the request arrived", handoff.reference, exc_info=True)
+    async def after_create(self, handoff: Handoff) -> None:
+        """Import what the citizen wrote before the packet arrived; if it came late, tell them it has."""
+        await self.sync(handoff)
+        if handoff.created_at - handoff.escalated_at < LATE_DELIVERY:
+            return
+        try:
+            await self.relay.notify(handoff.conversation_id, "utter_handoff_delivered",
+                                    {"position": self.store.position(handoff.reference) or 1,
+                                     "reference": handoff.reference})
+        except HandoffError:
+            logger.warning("could not tell %s that the request arrived", handoff.reference, exc_info=True)
 
     def citizen_message(self, conversation_id: str, message_id: str, text: str, at: datetime | None,
                         language: str | None, intent: str | None) -> tuple[Message, bool]:
@@ -59,14 +58,16 @@ class HandoffService:
     async def _deliver(self, message: Message, agent_name: str) -> Message:
         handoff = self.store.get(message.reference)
         try:
-            await self.relay.send_agent_message(handoff.conversation_id, message.message_id, message.text, agent_name)
+            pushed = await self.relay.send_agent_message(handoff.conversation_id, message.message_id, message.text,
+                                                         agent_name)
         except (HandoffConflict, HandoffNotFound) as exc:
             logger.warning("agent message %s cannot be delivered: %s", message.id, exc)
             return self.store.set_delivery(message, "failed")
         except HandoffError:
             logger.warning("agent message %s not delivered yet; will retry", message.id, exc_info=True)
             return message
-        return self.store.set_delivery(message, "sent")
+        # "recorded": in the conversation, but the citizen's channel cannot push (the REST API).
+        return self.store.set_delivery(message, "sent" if pushed else "recorded")
 
     async def resolve(self, reference: str, agent: str, note: str | None) -> dict[str, Any]:
         self.store.resolve(reference, agent, note)

@@ -168,7 +168,8 @@ class Note:
     at: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "agent": self.agent, "text": self.text, "at": self.at.isoformat()}
+        return {"id": self.id, "reference": self.reference, "agent": self.agent, "text": self.text,
+                "at": self.at.isoformat()}
 
 
 @dataclass(frozen=True)

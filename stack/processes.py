@@ -165,7 +165,9 @@ def build_servers(settings: StackSettings) -> list[Server]:
     handoff = Server(
         name="handoff service",
         command=[_bin("uvicorn"), "handoff.app:app", "--host", host,
-                 "--port", str(settings.handoff_port), "--no-access-log", "--ws", "wsproto"],
+                 "--port", str(settings.handoff_port), "--no-access-log", "--ws", "wsproto",
+                 # agents' open event streams must not hold a restart for long
+                 "--timeout-graceful-shutdown", "3"],
         health_url=f"http://{host}:{settings.handoff_port}/health",
         env={**env, "CITYBOT_HANDOFF_DATABASE_URL": settings.handoff_database_url,
              "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),

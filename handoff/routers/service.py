@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -29,6 +29,7 @@ class CitizenMessage(BaseModel):
 async def create_handoff(
     request: Request,
     service: ServiceDep,
+    tasks: BackgroundTasks,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     if not idempotency_key or len(idempotency_key) > 128:
@@ -37,8 +38,10 @@ async def create_handoff(
         packet = ContextPacket.parse_raw(await request.body())
     except ValidationError as exc:
         raise InvalidHandoff(f"not a valid context packet: {exc.errors()[:5]}") from exc
-    handoff, created = await service.create(packet, idempotency_key)
+    handoff, created = service.create(packet, idempotency_key)
     request.app.state.notifier.notify()
+    if created:  # after the answer: the bot's escalation does not wait for it
+        tasks.add_task(service.after_create, handoff)
     body = {
         "reference": handoff.reference,
         "status": handoff.status,
@@ -47,7 +50,7 @@ async def create_handoff(
         "created_at": handoff.created_at.isoformat(),
         "created": created,
     }
-    return JSONResponse(body, status_code=201 if created else 200)
+    return JSONResponse(body, status_code=201 if created else 200, background=tasks)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=202)

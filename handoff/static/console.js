@@ -192,6 +192,7 @@
     var statusTimer = null;
     var events = null;
     var eventsBroken = false;     // reload everything once the live feed is back
+    var leaving = false;          // logging out: no more requests
 
     // ------------------------------------------------------------ helpers
 
@@ -457,6 +458,7 @@
 
     function loadQueue() {
       window.clearTimeout(queueTimer);
+      if (leaving) { return Promise.resolve(); }
       var seq = ++queueSeq;
       var params = new URLSearchParams();
       params.set("status", filterStatus.value || "open");
@@ -708,6 +710,9 @@
 
       renderHeader();
       renderContext(packet);
+      // Only live additions are announced, not the whole transcript being drawn.
+      transcript.setAttribute("aria-live", "off");
+      window.setTimeout(function () { transcript.setAttribute("aria-live", "polite"); }, 0);
       clear(transcript);
       renderEarlier(packet, handoff);
       var messages = Array.isArray(data.messages) ? data.messages : [];
@@ -925,7 +930,15 @@
           DELIVERY_LABELS[message.delivery]));
       }
       item.appendChild(meta);
-      item.appendChild(el("p", "message__text", message.text || ""));
+      // A button press or the page's own greeting reaches Rasa as "/intent{...}": name the intent
+      // rather than show the payload.
+      var payload = sender === "citizen" ? /^\/([\w.-]+)/.exec(message.text || "") : null;
+      if (payload) {
+        item.classList.add("message--payload");
+        item.appendChild(el("p", "message__text", "(button or command: " + payload[1] + ")"));
+      } else {
+        item.appendChild(el("p", "message__text", message.text || ""));
+      }
       return item;
     }
 
@@ -1214,9 +1227,12 @@
 
     logoutButton.addEventListener("click", function () {
       logoutButton.disabled = true;
+      leaving = true;
+      window.clearTimeout(queueTimer);
       if (events) { events.close(); }
       api("POST", "/console/logout").then(goToLogin, function (error) {
         if (error instanceof ApiError && error.status === 401) { return; }
+        leaving = false;
         logoutButton.disabled = false;
         showError("Could not log out.", error);
         connectEvents();

@@ -86,3 +86,41 @@ class Chat:
 @pytest.fixture
 def chat(stack: Stack) -> Chat:
     return Chat(stack)
+
+
+AGENT_PASSWORD = "e2e correct horse battery"
+
+
+def create_account(stack: Stack, username: str, role: str = "agent", name: str | None = None) -> None:
+    """`python -m handoff create-user`, the IT team's command, against the stack's handoff database."""
+    env = {**os.environ, "CITYBOT_HANDOFF_DATABASE_URL": stack.settings.handoff_database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "create-user", username, "--role", role, "--name", name or username.title(),
+         "--password-stdin"],
+        cwd=ROOT, env=env, input=AGENT_PASSWORD + "\n", capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0 or "taken" in done.stderr, done.stderr
+
+
+class Console:
+    """An agent logged in to the console's JSON API, as console.js uses it."""
+
+    def __init__(self, stack: Stack, username: str) -> None:
+        create_account(stack, username)
+        self.client = httpx.Client(base_url=stack.settings.handoff_url(), timeout=30)
+        response = self.client.post("/console/login", json={"username": username, "password": AGENT_PASSWORD})
+        assert response.status_code == 200, response.text
+        page = self.client.get("/console/").text
+        self.client.headers["X-CSRF-Token"] = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+    def queue(self) -> list[dict[str, Any]]:
+        return self.client.get("/api/console/queue").json()["handoffs"]  # type: ignore[no-any-return]
+
+    def handoff_of(self, conversation_id: str) -> dict[str, Any] | None:
+        return next((h for h in self.queue() if h["conversation_id"] == conversation_id), None)
+
+    def post(self, reference: str, action: str, **body: Any) -> httpx.Response:
+        return self.client.post(f"/api/console/handoffs/{reference}/{action}", json=body or None)
+
+    def detail(self, reference: str) -> dict[str, Any]:
+        return self.client.get(f"/api/console/handoffs/{reference}").json()  # type: ignore[no-any-return]

@@ -190,7 +190,14 @@
     return item;
   }
 
+  // The bot answers in a second or two; while a person from the city's team has the
+  // conversation nothing comes back at once, so the indicator must not stay up.
+  var typingTimer = null;
+  var TYPING_MS = 8000;
+
   function showTyping(on) {
+    clearTimeout(typingTimer);
+    if (on) { typingTimer = setTimeout(function () { showTyping(false); }, TYPING_MS); }
     if (on && !typing) {
       typing = document.createElement("li");
       typing.className = "typing";
