@@ -237,7 +237,8 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
+            events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
         if tracker.is_paused():
             events.append(ConversationPaused())
         events.append(ActionExecuted("action_listen"))

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 # A packet that reached the queue this long after the bot escalated came from the outbox:
 # the citizen was told it was saved, so they are told when it arrives.
 LATE_DELIVERY = timedelta(seconds=15)
+BOT_HAS_IT_AGAIN = ("Not delivered: the conversation is back with the bot (the citizen started over, or it was "
+                    "handed back). Resolve this handoff.")
 
 
 class HandoffService:
@@ -62,6 +64,7 @@ class HandoffService:
                                                          agent_name)
         except (HandoffConflict, HandoffNotFound) as exc:
             logger.warning("agent message %s cannot be delivered: %s", message.id, exc)
+            self.store.add_system_message(message.reference, BOT_HAS_IT_AGAIN)
             return self.store.set_delivery(message, "failed")
         except HandoffError:
             logger.warning("agent message %s not delivered yet; will retry", message.id, exc_info=True)

@@ -19,7 +19,6 @@ class HandoffSettings(BaseSettings):
     # Shared by the action server, the Rasa server and this service (service API, Rasa channel).
     token: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = ""  # Rasa's --auth-token, to read a conversation's tracker
     city_name: str = "City of Example"
     session_hours: float = 12.0
     # Set to true behind HTTPS so the session cookie is never sent in clear.

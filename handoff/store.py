@@ -414,6 +414,13 @@ class HandoffStore:
             return self._add_message(session, reference, sender="agent", text=text,
                                      message_id="agent-" + secrets.token_hex(12), agent=agent, delivery="pending")
 
+    def add_system_message(self, reference: str, text: str) -> Message:
+        """A line in the transcript for the agents (the citizen does not see it)."""
+        with self._transaction() as session:
+            self._row(session, reference)
+            return self._add_message(session, reference, sender="system", text=text,
+                                     message_id="system-" + secrets.token_hex(8))
+
     def set_delivery(self, message: Message, delivery: str) -> Message:
         with self._transaction() as session:
             row = session.get(MessageRow, message.id)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from handoff.accounts import Accounts
 from handoff.app import create_app
-from handoff.errors import HandoffUnavailable
+from handoff.errors import HandoffConflict, HandoffUnavailable
 from handoff.packet import ContextPacket, Reason, Sender, TranscriptEntry, Urgency
 from handoff.relay import RasaRelay
 from handoff.settings import HandoffSettings
@@ -29,6 +29,7 @@ class RecordingRelay(RasaRelay):
         self.resumed: list[str] = []
         self.citizen: dict[str, list[dict[str, Any]]] = {}
         self.down = False
+        self.bot_has_it = False  # the citizen restarted: the conversation is not paused any more
 
     async def close(self) -> None:
         return None
@@ -39,6 +40,8 @@ class RecordingRelay(RasaRelay):
 
     async def send_agent_message(self, conversation_id: str, message_id: str, text: str, agent_name: str) -> bool:
         self._check_up()
+        if self.bot_has_it:
+            raise HandoffConflict("the bot has this conversation again")
         self.sent.append({"conversation_id": conversation_id, "message_id": message_id, "text": text,
                           "agent": agent_name})
         return True

@@ -145,6 +145,18 @@ def test_an_agent_reply_waits_while_rasa_is_down_and_is_delivered_later(app, acc
     assert app.state.service.store.undelivered() == []
 
 
+def test_a_reply_to_a_citizen_who_started_over_is_marked_failed_and_explained(app, accounts, bot, relay):
+    reference = queue(bot, packet("c1"))["reference"]
+    ana = login(app, "ana")
+    ana.post(f"/api/console/handoffs/{reference}/claim")
+    relay.bot_has_it = True
+    reply = ana.post(f"/api/console/handoffs/{reference}/messages", json={"text": "Hello?"})
+    assert reply.json()["delivery"] == "failed"
+    system = [m["text"] for m in ana.get(f"/api/console/handoffs/{reference}").json()["messages"]
+              if m["sender"] == "system"]
+    assert "back with the bot" in system[-1]
+
+
 def test_agents_export_the_whole_transcript_admins_a_redacted_one(app, accounts, bot):
     reference = queue(bot, packet("c1"))["reference"]
     agent = login(app, "ana").get(f"/api/console/handoffs/{reference}/transcript")
