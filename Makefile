@@ -22,7 +22,7 @@ help:
 	@echo "make faq-check  check the FAQ files and list every problem"
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
 	@echo "make agent NAME=ana ROLE=admin  create an agent console account (asks for the password)"
-	@echo "make bench  run the NLU, FAQ and latency benchmarks (results in benchmarks/results/)"
+	@echo "make bench  run the NLU, FAQ, language, latency and handoff benchmarks (results in benchmarks/results/)"
 
 $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
 	@python310=$$(scripts/find-python310.sh) || exit 1; \
@@ -66,7 +66,7 @@ test: train faq lint
 unit: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow"
 
-bench: bench-nlu bench-faq bench-lang bench-latency
+bench: bench-nlu bench-faq bench-lang bench-latency bench-handoff
 
 bench-nlu: $(STAMP)
 	$(PY) -m benchmarks.nlu_clinc
@@ -81,6 +81,9 @@ bench-lang: $(STAMP)
 
 bench-latency: train
 	$(PY) -m benchmarks.latency
+
+bench-handoff: train
+	$(PY) -m benchmarks.handoff
 
 clean:
 	rm -rf models/*.tar.gz models/*.fingerprint var/ .pytest_cache .mypy_cache .ruff_cache

@@ -79,6 +79,7 @@ def handoff_outbox() -> Outbox:
     return Outbox(_engine())
 
 
+@lru_cache(maxsize=1)
 def handoff_client() -> HandoffClient:
     from handoff.client import HandoffClient
 

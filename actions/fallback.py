@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -24,6 +25,7 @@ NOT_OFFERED = FAILURE_INTENTS | {
     "affirm", "deny", "cancel", "skip", "inform", "empty_message", "no_words", "message_too_long",
 }
 FAILURES_BEFORE_HUMAN = 2
+HANDOFF_EVENTS = {"pause", "resume"}
 OPTIONS = 2
 
 
@@ -32,6 +34,8 @@ def consecutive_failures(tracker: Tracker) -> int:
     count = 0
     answered = False  # whether the bot answered the user message met next (going backwards)
     for event in reversed(tracker.events):
+        if event.get("event") in HANDOFF_EVENTS:  # what was said to a person does not count
+            break
         if event.get("event") == "bot":
             answered = answered or (event.get("metadata") or {}).get("utter_action") in ANSWERED_RESPONSES
             continue
@@ -71,7 +75,8 @@ class ActionClarify(Action):
 
 
 async def clarify(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, nothing_else: str = "utter_help"
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, nothing_else: str = "utter_help",
+    slot_changes: dict[str, Any] | None = None,
 ) -> list[EventType]:
     """The bot's answer to a message it cannot act on; ``nothing_else`` when it has no guess.
 
@@ -80,7 +85,7 @@ async def clarify(
     """
     if consecutive_failures(tracker) >= FAILURES_BEFORE_HUMAN:
         dispatcher.utter_message(response="utter_not_understood_handoff")
-        return await escalate(dispatcher, tracker, Reason.not_understood)
+        return await escalate(dispatcher, tracker, Reason.not_understood, slot_changes=slot_changes)
     latest_intent = (tracker.latest_message.get("intent") or {}).get("name")
     if latest_intent == "out_of_scope":
         dispatcher.utter_message(response="utter_out_of_scope")

@@ -126,9 +126,9 @@ class ActionAnswerFaq(Action):
         if intent == "faq" and consecutive_failures(tracker) < FAILURES_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_faq_no_answer")
             return [candidates]
-        # A handoff from here carries what was tried for this very message.
-        tracker.slots["faq_candidates"] = tried
-        return [candidates, *await clarify(dispatcher, tracker, domain, nothing_else="utter_faq_no_answer")]
+        handed = await clarify(dispatcher, tracker, domain, nothing_else="utter_faq_no_answer",
+                               slot_changes={"faq_candidates": tried})  # a handoff carries what was just tried
+        return [candidates, *handed]
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, entry: FaqEntry, language: str) -> None:

@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.fallback import HANDOFF_EVENTS
 from actions.handoff import escalate
 from handoff.packet import Reason
 
@@ -33,8 +34,13 @@ def is_frustrated(event: dict[str, Any]) -> bool:
 
 def frustration_signals(tracker: Tracker) -> int:
     """How many of the citizen's latest messages sound angry (the frustration intent, or shouting)."""
-    recent = [e for e in reversed(tracker.events) if e.get("event") == "user"][:RECENT_MESSAGES]
-    return sum(is_frustrated(event) for event in recent)
+    recent = []
+    for event in reversed(tracker.events):
+        if event.get("event") in HANDOFF_EVENTS:  # what was said to a person does not count
+            break
+        if event.get("event") == "user":
+            recent.append(event)
+    return sum(is_frustrated(event) for event in recent[:RECENT_MESSAGES])
 
 
 class ActionHandleFrustration(Action):

@@ -69,7 +69,7 @@ TEAMS = {
     "outage_status": "utilities",
 }
 # Slots that are the bot's bookkeeping, not something an agent needs.
-INTERNAL_SLOTS = {"requested_slot", "language_confidence", "handoff_reason"}
+INTERNAL_SLOTS = {"requested_slot", "language_confidence", "handoff_reason", "handoff_form"}
 
 
 def _moment(timestamp: float | None) -> datetime:
@@ -121,8 +121,8 @@ def recent_entities(tracker: Tracker) -> list[EntitySeen]:
     return list(found.values())[:50]
 
 
-def faq_candidates(tracker: Tracker) -> list[FaqCandidate]:
-    candidates = tracker.get_slot("faq_candidates") or []
+def faq_candidates(slots: dict[str, Any]) -> list[FaqCandidate]:
+    candidates = slots.get("faq_candidates") or []
     return [
         FaqCandidate(id=str(c.get("id")), score=c.get("score"), question=c.get("question"))
         for c in candidates if isinstance(c, dict) and c.get("id")
@@ -138,11 +138,25 @@ def team_for(tracker: Tracker, active_form: str | None) -> str:
     return "general"
 
 
-def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = None) -> ContextPacket:
-    """Everything an agent needs, from the tracker the action server was sent."""
-    active_form = active_form or (tracker.active_loop or {}).get("name")
+def form_at_latest_message(tracker: Tracker) -> str | None:
+    """The form the citizen was in when they wrote last (a rule may have stopped it since)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        seen_user = seen_user or event.get("event") == "user"
+        if seen_user and event.get("event") == "active_loop":
+            return event.get("name")  # type: ignore[no-any-return]
+    return None
+
+
+def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = None,
+                 slot_changes: dict[str, Any] | None = None) -> ContextPacket:
+    """Everything an agent needs, from the tracker the action server was sent.
+
+    ``slot_changes``: what the calling action is about to set (e.g. the FAQ entries it just tried).
+    """
+    active_form = active_form or (tracker.active_loop or {}).get("name") or form_at_latest_message(tracker)
     slots = {
-        name: value for name, value in tracker.slots.items()
+        name: value for name, value in {**tracker.slots, **(slot_changes or {})}.items()
         if value is not None and name not in INTERNAL_SLOTS and name != active_form
     }
     packet = ContextPacket(
@@ -159,7 +173,7 @@ def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = Non
         active_form=active_form,
         intents=recent_intents(tracker),
         entities=recent_entities(tracker),
-        faq_candidates=faq_candidates(tracker),
+        faq_candidates=faq_candidates(slots),
         triage=None,
         created_at=datetime.now(timezone.utc),
     )
@@ -174,10 +188,11 @@ async def escalate(
     active_form: str | None = None,
     client: HandoffClient | None = None,
     outbox: Outbox | None = None,
+    slot_changes: dict[str, Any] | None = None,
 ) -> list[EventType]:
     """Queue the conversation for a person and pause the bot; say honestly how it went."""
-    packet = build_packet(tracker, reason, active_form)
-    key = f"{tracker.sender_id}:{uuid.uuid4().hex}"
+    packet = build_packet(tracker, reason, active_form, slot_changes)
+    key = uuid.uuid4().hex
     client = client or defaults.handoff_client()
     saved = True
     try:
@@ -189,21 +204,27 @@ async def escalate(
     receipt: Receipt | None = None
     if outbox is not None:
         receipt = await deliver(outbox, client, packet, key, tries=2)
-        saved = outbox.status(key) == "pending" or receipt is not None
+        try:
+            saved = receipt is not None or outbox.status(key) in ("pending", "delivered")
+        except HandoffError:
+            saved = False
     else:
         try:
             receipt = await client.post_packet(packet, key)
         except HandoffError:
             logger.error("could not post the handoff packet", exc_info=True)
-    if receipt is not None:
-        dispatcher.utter_message(response="utter_handoff_queued", position=receipt.position or 1,
+    if receipt is not None and receipt.position is not None:
+        dispatcher.utter_message(response="utter_handoff_queued", position=receipt.position,
                                  reference=receipt.reference)
+    elif receipt is not None:  # already with a person (a second request while they were joining)
+        dispatcher.utter_message(response="utter_handoff_with_agent", reference=receipt.reference)
     elif saved:
         dispatcher.utter_message(response="utter_handoff_saved")
     else:
         dispatcher.utter_message(response="utter_human_failed")
-        return [SlotSet("handoff_reason", None)]
-    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", None), ConversationPaused()]
+        return [SlotSet("handoff_reason", None), SlotSet("handoff_form", None)]
+    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", None),
+            SlotSet("handoff_form", None), ConversationPaused()]
 
 
 class ActionRequestHuman(Action):

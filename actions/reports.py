@@ -213,9 +213,9 @@ class ActionFileServiceRequest(Action):
             logger.error("could not file a service request", exc_info=True)
             dispatcher.utter_message(response="utter_report_failed")
             # A person files it by hand: the packet carries the whole report.
-            tracker.slots["report_confirmed"] = True
-            return [SlotSet("report_confirmed", None),
-                    *await escalate(dispatcher, tracker, Reason.form_failed, active_form="street_report_form")]
+            handed = await escalate(dispatcher, tracker, Reason.form_failed, active_form="street_report_form",
+                                    slot_changes={"report_confirmed": True})
+            return [SlotSet("report_confirmed", None), *handed]
         dispatcher.utter_message(
             response="utter_report_filed",
             request_id=request.service_request_id,

@@ -31,9 +31,13 @@ _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
+def _bytes(password: str) -> bytes:
+    return password.encode("utf-8", "surrogatepass")  # JSON may carry lone surrogates; never crash on them
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    digest = hashlib.scrypt(_bytes(password), salt=salt, dklen=32, **_SCRYPT)
     encode = base64.b64encode
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${encode(salt).decode()}${encode(digest).decode()}"
 
@@ -44,7 +48,7 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), dklen=len(expected),
+        actual = hashlib.scrypt(_bytes(password), salt=base64.b64decode(salt), dklen=len(expected),
                                 n=int(n), r=int(r), p=int(p))
     except (ValueError, TypeError):
         return False
@@ -148,7 +152,7 @@ class Accounts:
                     raise NotAuthenticated("wrong username or password")
                 locked = aware(row.locked_until)
                 if locked is not None and locked > now:
-                    raise NotAuthenticated("too many wrong passwords; try again in 15 minutes")
+                    raise NotAuthenticated("wrong username or password")  # the same words: no hint
                 if verify_password(password, row.password_hash):
                     row.failed_logins, row.locked_until = 0, None
                     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
@@ -162,11 +166,11 @@ class Accounts:
 
     def _count_failure(self, username: str) -> None:
         with self._sessions.begin() as session:
-            row = session.get(AccountRow, username)
-            if row is not None:
-                row.failed_logins = (row.failed_logins or 0) + 1
-                if row.failed_logins >= MAX_FAILED_LOGINS:
-                    row.locked_until, row.failed_logins = utcnow() + LOCKOUT, 0
+            session.execute(sa.update(AccountRow).where(AccountRow.username == username)
+                            .values(failed_logins=AccountRow.failed_logins + 1))
+            session.execute(sa.update(AccountRow)
+                            .where(AccountRow.username == username, AccountRow.failed_logins >= MAX_FAILED_LOGINS)
+                            .values(locked_until=utcnow() + LOCKOUT, failed_logins=0))
 
     def session(self, token: str) -> LoginSession:
         if not token:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,8 +16,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handoff.accounts import Accounts
+from handoff.deps import SESSION_COOKIE, require_service_token
 from handoff.errors import (
     HandoffConflict,
     HandoffError,
@@ -75,22 +79,79 @@ class Notifier:
         return True
 
 
+class BodyTooLarge(Exception):
+    """Raised inside a request's receive: the body went over the limit."""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes however they are sent (chunked ones too)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise BodyTooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            response = JSONResponse({"detail": f"the body is larger than {self.limit} bytes"}, status_code=413)
+            await response(scope, receive, send)
+
+
 class Guard(BaseHTTPMiddleware):
-    """Security headers on every answer, and a cap on request bodies."""
+    """Who may call what, checked before any body is read; security headers on every answer."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length and (not _DIGITS.fullmatch(length) or int(length) > MAX_BODY_BYTES):
             return JSONResponse({"detail": f"the body is larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        try:
+            _authenticate(request)
+        except NotAuthenticated as exc:
+            return _secured(JSONResponse({"detail": str(exc)}, status_code=401))
+        return _secured(await call_next(request))
+
+
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def _authenticate(request: Request) -> None:
+    """Console and admin APIs need a session, the bot's API the service token (the routes check again)."""
+    path, state = request.url.path, request.app.state
+    if path.startswith(("/api/console/", "/api/admin/")) or path == "/console/logout":
+        state.accounts.session(request.cookies.get(SESSION_COOKIE, ""))
+    elif path.startswith("/api/"):
+        require_service_token(state.settings, request.headers.get("authorization"))
+
+
+def _secured(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def create_app(settings: HandoffSettings | None = None, relay: RasaRelay | None = None) -> FastAPI:
@@ -121,6 +182,7 @@ def create_app(settings: HandoffSettings | None = None, relay: RasaRelay | None 
     app.state.accounts = Accounts(engine, settings.session_hours)
     app.state.notifier = Notifier()
     app.add_middleware(Guard)
+    app.add_middleware(BodyLimit)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(service.router)
     app.include_router(console.router)
@@ -144,8 +206,13 @@ def create_app(settings: HandoffSettings | None = None, relay: RasaRelay | None 
     return app
 
 
+@lru_cache(maxsize=1)
+def _default_app() -> FastAPI:
+    return create_app()
+
+
 def __getattr__(name: str) -> FastAPI:
     """``handoff.app:app`` for uvicorn, built on first use (settings come from the environment)."""
     if name == "app":
-        return create_app()
+        return _default_app()
     raise AttributeError(name)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from handoff.errors import HandoffNotFound, HandoffUnavailable, InvalidHandoff
+from handoff.errors import HandoffConflict, HandoffNotFound, HandoffUnavailable, InvalidHandoff
 from handoff.packet import ContextPacket
 from handoff.settings import ClientSettings, get_client_settings
+
+OUTBOX_HEADER = "X-Handoff-Delivery"
 
 
 @dataclass(frozen=True)
@@ -31,19 +36,30 @@ class HandoffClient:
     ) -> None:
         self._settings = settings or get_client_settings()
         self._transport = transport
-
-    def _client(self) -> httpx.AsyncClient:
-        # A client per call: actions run on rasa-sdk's loop, the outbox on its own thread's loop.
-        return httpx.AsyncClient(
-            base_url=self._settings.url.rstrip("/"),
-            headers={"Authorization": f"Bearer {self._settings.token}"},
-            timeout=self._settings.timeout_seconds,
-            transport=self._transport,
+        # One connection pool per event loop: the Rasa server and rasa-sdk each run one loop, the
+        # outbox thread a new one per round. Building a client costs ~25 ms (TLS certificates).
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
         )
 
-    async def post_packet(self, packet: ContextPacket, idempotency_key: str) -> Receipt:
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(
+                base_url=self._settings.url.rstrip("/"),
+                headers={"Authorization": f"Bearer {self._settings.token}"},
+                timeout=self._settings.timeout_seconds,
+                transport=self._transport,
+            )
+        return client
+
+    async def post_packet(self, packet: ContextPacket, idempotency_key: str, from_outbox: bool = False) -> Receipt:
+        """Queue the packet; ``from_outbox``: a retry, so the citizen was told it is saved (and is told it arrived)."""
         body = packet.json()
         headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
+        if from_outbox:
+            headers[OUTBOX_HEADER] = "outbox"
         data = await self._request("POST", "/api/handoffs", content=body, headers=headers)
         return Receipt(data["reference"], data["status"], data.get("position"), bool(data.get("created")))
 
@@ -52,18 +68,20 @@ class HandoffClient:
         """Relay a message written while the conversation is with a person; its handoff reference."""
         body = {"message_id": message_id, "text": text, "timestamp": at.isoformat(), "language": language,
                 "intent": intent}
-        data = await self._request("POST", f"/api/conversations/{conversation_id}/messages", json=body)
+        path = f"/api/conversations/{quote(conversation_id, safe='')}/messages"
+        data = await self._request("POST", path, json=body)
         return str(data["reference"])
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            async with self._client() as client:
-                response = await client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+            response = await self._client().request(method, path, **kwargs)
+        except (httpx.HTTPError, UnicodeError) as exc:
             raise HandoffUnavailable(f"the handoff service cannot be reached: {exc}") from exc
         if response.status_code == 404:
             raise HandoffNotFound(response.text[:300])
-        if response.status_code in (400, 409, 413, 422):
+        if response.status_code == 409:  # a concurrent create: worth another try
+            raise HandoffConflict(response.text[:300])
+        if response.status_code in (400, 413, 422):
             raise InvalidHandoff(f"{response.status_code}: {response.text[:300]}")
         if response.status_code >= 300:
             raise HandoffUnavailable(f"the handoff service answered {response.status_code}: {response.text[:300]}")

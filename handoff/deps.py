@@ -16,7 +16,6 @@ SESSION_COOKIE = "citybot_session"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-
 def get_app_settings(request: Request) -> HandoffSettings:
     """The settings the app was created with (tests create apps with their own)."""
     return request.app.state.settings  # type: ignore[no-any-return]
@@ -37,9 +36,7 @@ ServiceDep = Annotated[HandoffService, Depends(get_service)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
-def require_service_token(
-    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
+def require_service_token(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
     """The bot's own calls: ``Authorization: Bearer <CITYBOT_HANDOFF_TOKEN>``."""
     scheme, _, token = (authorization or "").partition(" ")
     expected = settings.token.encode()

@@ -94,9 +94,12 @@ class Outbox:
         self._update(idempotency_key, status="rejected", last_error=error[:1000])
 
     def status(self, idempotency_key: str) -> str | None:
-        with self._sessions() as session:
-            row = session.get(OutboxRow, idempotency_key)
-            return row.status if row is not None else None
+        try:
+            with self._sessions() as session:
+                row = session.get(OutboxRow, idempotency_key)
+                return row.status if row is not None else None
+        except SQLAlchemyError as exc:
+            raise HandoffUnavailable(str(exc)) from exc
 
     def claim_due(self, limit: int = 20) -> list[Pending]:
         """Pending packets whose time has come, leased to this caller for a while."""
@@ -117,17 +120,24 @@ class Outbox:
                                OutboxRow.next_attempt_at == row.next_attempt_at)
                         .values(next_attempt_at=now + LEASE)
                     )
-                    if leased.rowcount == 1:
+                    if leased.rowcount != 1:
+                        continue
+                    try:
                         claimed.append(Pending(row.idempotency_key, ContextPacket.parse_raw(row.packet), row.attempts))
+                    except ValueError as exc:  # unreadable: set aside, the rest still go
+                        row.status, row.last_error = "rejected", f"unreadable packet: {exc}"[:1000]
         except SQLAlchemyError as exc:
             raise HandoffUnavailable(str(exc)) from exc
         return claimed
 
     def pending_count(self) -> int:
-        with self._sessions() as session:
-            return int(session.execute(
-                sa.select(sa.func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
-            ).scalar() or 0)
+        try:
+            with self._sessions() as session:
+                return int(session.execute(
+                    sa.select(sa.func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+                ).scalar() or 0)
+        except SQLAlchemyError as exc:
+            raise HandoffUnavailable(str(exc)) from exc
 
     def _update(self, idempotency_key: str, **values: object) -> None:
         try:
@@ -141,10 +151,13 @@ class Outbox:
 
 async def deliver(outbox: Outbox, client: HandoffClient, packet: ContextPacket, key: str, attempts: int = 0,
                   tries: int = 1) -> Receipt | None:
-    """Post one packet up to ``tries`` times now; record the outcome. None: still pending."""
+    """Post one packet up to ``tries`` times now; record the outcome. None: still pending.
+
+    ``attempts`` > 0 means a retry from the outbox: the service then tells the citizen it arrived.
+    """
     for attempt in range(attempts + 1, attempts + tries + 1):
         try:
-            receipt = await client.post_packet(packet, key)
+            receipt = await client.post_packet(packet, key, from_outbox=attempts > 0)
         except InvalidHandoff as exc:
             outbox.rejected(key, str(exc))
             return None
@@ -162,9 +175,14 @@ async def deliver_due(outbox: Outbox, client: HandoffClient) -> int:
     """One round of retries; how many packets were delivered."""
     count = 0
     for pending in outbox.claim_due():
-        if await deliver(outbox, client, pending.packet, pending.idempotency_key, pending.attempts) is not None:
-            logger.info("handoff packet %s delivered after %d failed tries", pending.idempotency_key,
-                        pending.attempts)
+        try:
+            receipt = await deliver(outbox, client, pending.packet, pending.idempotency_key,
+                                    max(1, pending.attempts))
+        except Exception:  # one bad packet must not hold up the others
+            logger.exception("handoff packet %s could not be delivered", pending.idempotency_key)
+            continue
+        if receipt is not None:
+            logger.info("handoff packet %s delivered from the outbox", pending.idempotency_key)
             count += 1
     return count
 

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from handoff.errors import HandoffConflict, HandoffError, HandoffNotFound
+from handoff.errors import HandoffConflict, HandoffError, HandoffNotFound, InvalidHandoff
 from handoff.packet import ContextPacket
 from handoff.relay import RasaRelay
 from handoff.store import Handoff, HandoffStore, Message, utcnow
@@ -36,10 +36,10 @@ class HandoffService:
     def create(self, packet: ContextPacket, idempotency_key: str) -> tuple[Handoff, bool]:
         return self.store.create(packet, idempotency_key)
 
-    async def after_create(self, handoff: Handoff) -> None:
+    async def after_create(self, handoff: Handoff, from_outbox: bool = False) -> None:
         """Import what the citizen wrote before the packet arrived; if it came late, tell them it has."""
         await self.sync(handoff)
-        if handoff.created_at - handoff.escalated_at < LATE_DELIVERY:
+        if not from_outbox and handoff.created_at - handoff.escalated_at < LATE_DELIVERY:
             return
         try:
             await self.relay.notify(handoff.conversation_id, "utter_handoff_delivered",
@@ -54,14 +54,14 @@ class HandoffService:
 
     async def agent_reply(self, reference: str, agent: str, agent_name: str, text: str) -> Message:
         """Store the reply, then deliver it; it stays "pending" (and is retried) if Rasa is down."""
-        message = self.store.add_agent_message(reference, agent, text)
-        return await self._deliver(message, agent_name)
+        message = self.store.add_agent_message(reference, agent, text, agent_name)
+        return await self._deliver(message)
 
-    async def _deliver(self, message: Message, agent_name: str) -> Message:
+    async def _deliver(self, message: Message) -> Message:
         handoff = self.store.get(message.reference)
         try:
             pushed = await self.relay.send_agent_message(handoff.conversation_id, message.message_id, message.text,
-                                                         agent_name)
+                                                         message.agent_name or message.agent or "")
         except (HandoffConflict, HandoffNotFound) as exc:
             logger.warning("agent message %s cannot be delivered: %s", message.id, exc)
             self.store.add_system_message(message.reference, BOT_HAS_IT_AGAIN)
@@ -72,14 +72,18 @@ class HandoffService:
         # "recorded": in the conversation, but the citizen's channel cannot push (the REST API).
         return self.store.set_delivery(message, "sent" if pushed else "recorded")
 
-    async def resolve(self, reference: str, agent: str, note: str | None) -> dict[str, Any]:
-        self.store.resolve(reference, agent, note)
+    async def resolve(self, reference: str, agent: str, note: str | None, admin: bool = False) -> dict[str, Any]:
+        self.store.resolve(reference, agent, note, admin)
         await self._hand_back(self.store.get(reference))
         return self.store.summary(reference)
 
     async def _hand_back(self, handoff: Handoff) -> None:
+        if any(m.reference == handoff.reference for m in self.store.undelivered()):
+            return  # the agent's last words reach the citizen first
         try:
             await self.relay.resume(handoff.conversation_id, handoff.reference)
+        except (HandoffNotFound, InvalidHandoff) as exc:
+            logger.error("%s cannot be handed back to the bot: %s", handoff.reference, exc)
         except HandoffError:
             logger.warning("could not hand %s back to the bot yet; will retry", handoff.reference, exc_info=True)
             return
@@ -111,7 +115,7 @@ class HandoffService:
             if utcnow() - message.at > timedelta(hours=24):
                 self.store.set_delivery(message, "failed")
                 continue
-            await self._deliver(message, message.agent or "")
+            await self._deliver(message)
         for handoff in self.store.pending_handbacks():
             await self._hand_back(handoff)
         if sync_open:

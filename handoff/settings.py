@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings
+from pydantic import BaseSettings, Field
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_TOKEN_CHARS = 24
@@ -14,7 +14,8 @@ MIN_TOKEN_CHARS = 24
 class HandoffSettings(BaseSettings):
     """The handoff service: its database, the shared token, and where the Rasa server is."""
 
-    mode: str = "local"  # anything but "local" refuses to start without real secrets
+    # CITYBOT_MODE, as for the whole stack: anything but "local" refuses to start without real secrets.
+    mode: str = Field(default="local", env="CITYBOT_MODE")
     database_url: str = f"sqlite:///{ROOT / 'var' / 'handoff.db'}"
     # Shared by the action server, the Rasa server and this service (service API, Rasa channel).
     token: str = ""
@@ -32,9 +33,13 @@ class HandoffSettings(BaseSettings):
         extra = "ignore"
 
     def check(self) -> None:
-        """Refuse to serve outside local mode with a missing or placeholder secret."""
-        if self.mode != "local" and len(self.token) < MIN_TOKEN_CHARS:
+        """Refuse to serve outside local mode with a missing or placeholder secret, or cookies over HTTP."""
+        if self.mode == "local":
+            return
+        if len(self.token) < MIN_TOKEN_CHARS:
             raise ValueError(f"CITYBOT_HANDOFF_TOKEN must be set (at least {MIN_TOKEN_CHARS} characters)")
+        if not self.cookie_secure:
+            raise ValueError("CITYBOT_HANDOFF_COOKIE_SECURE must be true outside local mode (serve over HTTPS)")
 
 
 class ClientSettings(BaseSettings):

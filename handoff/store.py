@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ Base = declarative_base()
 
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OPEN = ("waiting", "active")
+MAX_AGE = timedelta(days=1)  # an escalation time older than this is not believed (queue order)
 
 
 def utcnow() -> datetime:
@@ -71,6 +72,15 @@ class HandoffRow(Base):  # type: ignore[valid-type,misc]
     resolved_at = sa.Column(sa.DateTime(timezone=True), nullable=True)
     # The bot taking over again after resolve: "pending" until the Rasa server confirmed it.
     handback = sa.Column(sa.String(16), nullable=True)
+    # Bumped first in every change: the write takes the row (PostgreSQL) or the database (SQLite)
+    # before the state is read, so two agents claiming at once are served one after the other.
+    version = sa.Column(sa.Integer, nullable=False, default=0)
+
+    __table_args__ = (
+        sa.Index("uq_open_handoff_per_conversation", "conversation_id", unique=True,
+                 sqlite_where=sa.text("status IN ('waiting', 'active')"),
+                 postgresql_where=sa.text("status IN ('waiting', 'active')")),
+    )
 
 
 class MessageRow(Base):  # type: ignore[valid-type,misc]
@@ -84,7 +94,8 @@ class MessageRow(Base):  # type: ignore[valid-type,misc]
     text = sa.Column(sa.Text, nullable=False)
     at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     agent = sa.Column(sa.String(64), nullable=True)
-    delivery = sa.Column(sa.String(16), nullable=True)  # agent messages: pending, sent, failed
+    agent_name = sa.Column(sa.String(128), nullable=True)  # as the citizen sees it
+    delivery = sa.Column(sa.String(16), nullable=True)  # agent messages: pending, sent, recorded, failed
     language = sa.Column(sa.String(8), nullable=True)
     intent = sa.Column(sa.String(64), nullable=True)
 
@@ -103,7 +114,7 @@ class EventRow(Base):  # type: ignore[valid-type,misc]
     __tablename__ = "handoff_events"
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    kind = sa.Column(sa.String(16), nullable=False)  # handoff, message
+    kind = sa.Column(sa.String(16), nullable=False)  # handoff, message, note
     reference = sa.Column(sa.String(16), nullable=False)
     data = sa.Column(sa.Text, nullable=False)
     at = sa.Column(sa.DateTime(timezone=True), nullable=False)
@@ -149,6 +160,7 @@ class Message:
     text: str
     at: datetime
     agent: str | None
+    agent_name: str | None
     delivery: str | None
     language: str | None
     intent: str | None
@@ -234,7 +246,7 @@ class HandoffStore:
                         status="waiting",
                         summary=packet.summary,
                         packet=packet.json(),
-                        escalated_at=min(packet.created_at, now),
+                        escalated_at=min(max(packet.created_at, now - MAX_AGE), now),
                         created_at=now,
                     )
                     session.add(row)
@@ -328,21 +340,19 @@ class HandoffStore:
 
         return self._change(reference, change, f"{agent} joined the conversation")
 
-    def release(self, reference: str, agent: str) -> dict[str, Any]:
+    def release(self, reference: str, agent: str, admin: bool = False) -> dict[str, Any]:
         def change(row: HandoffRow) -> None:
-            self._require_owner(row, agent)
+            self._require_owner(row, agent, admin)
             row.status, row.agent, row.claimed_at = "waiting", None, None
 
         return self._change(reference, change, f"{agent} put the conversation back in the queue")
 
     def transfer(
-        self, reference: str, agent: str, team: str | None = None, to_agent: str | None = None
+        self, reference: str, agent: str, team: str | None = None, to_agent: str | None = None, admin: bool = False
     ) -> dict[str, Any]:
+        """To a team's queue (waiting again) or straight to another agent; the owner or an admin may."""
         def change(row: HandoffRow) -> None:
-            if row.status == "resolved":
-                raise HandoffConflict("this conversation is already resolved")
-            if row.status == "active":
-                self._require_owner(row, agent)
+            self._require_owner(row, agent, admin)
             if team:
                 row.team = team
             if to_agent:
@@ -353,14 +363,11 @@ class HandoffStore:
         target = f"{to_agent}" if to_agent else f"team {team}"
         return self._change(reference, change, f"{agent} transferred the conversation to {target}")
 
-    def resolve(self, reference: str, agent: str, note: str | None = None) -> dict[str, Any]:
+    def resolve(self, reference: str, agent: str, note: str | None = None, admin: bool = False) -> dict[str, Any]:
+        """Close it and hand it back to the bot; the owner or an admin may (claim a waiting one first)."""
         def change(row: HandoffRow) -> None:
-            if row.status == "resolved":
-                raise HandoffConflict("this conversation is already resolved")
-            if row.status == "active":
-                self._require_owner(row, agent)
+            self._require_owner(row, agent, admin)
             row.status, row.resolved_at, row.handback = "resolved", utcnow(), "pending"
-            row.agent = row.agent or agent
 
         summary = self._change(reference, change, f"{agent} resolved the conversation; the bot takes over again")
         if note:
@@ -372,8 +379,10 @@ class HandoffStore:
             self._row(session, reference).handback = "done"
 
     @staticmethod
-    def _require_owner(row: HandoffRow, agent: str) -> None:
-        if row.status != "active" or row.agent != agent:
+    def _require_owner(row: HandoffRow, agent: str, admin: bool = False) -> None:
+        if row.status == "resolved":
+            raise HandoffConflict("this conversation is already resolved")
+        if not admin and (row.status != "active" or row.agent != agent):
             raise HandoffConflict("only the agent handling this conversation can do that; claim it first")
 
     def _change(self, reference: str, change: Any, system_text: str) -> dict[str, Any]:
@@ -393,26 +402,34 @@ class HandoffStore:
     def add_citizen_message(self, conversation_id: str, message_id: str, text: str, at: datetime | None = None,
                             language: str | None = None, intent: str | None = None) -> tuple[Message, bool]:
         """Record a citizen's message to the open handoff; (message, False) if already recorded."""
-        with self._transaction() as session:
-            row = session.execute(
-                sa.select(HandoffRow).where(
-                    HandoffRow.conversation_id == conversation_id, HandoffRow.status.in_(OPEN)
-                )
-            ).scalars().first()
-            if row is None:
-                raise HandoffNotFound(f"no open handoff for conversation {conversation_id}")
-            known = self._message_by_id(session, row.reference, message_id)
-            if known is not None:
-                return known, False
-            return self._add_message(session, row.reference, sender="citizen", text=text, message_id=message_id,
-                                     at=at, language=language, intent=intent), True
+        for _ in range(2):  # a push and an import of the same message at once: the loser finds it
+            try:
+                with self._transaction() as session:
+                    row = session.execute(
+                        sa.select(HandoffRow).where(
+                            HandoffRow.conversation_id == conversation_id, HandoffRow.status.in_(OPEN)
+                        )
+                    ).scalars().first()
+                    if row is None:
+                        raise HandoffNotFound(f"no open handoff for conversation {conversation_id}")
+                    known = self._message_by_id(session, row.reference, message_id)
+                    if known is not None:
+                        return known, False
+                    return self._add_message(session, row.reference, sender="citizen", text=text,
+                                             message_id=message_id, at=aware(at), language=language,
+                                             intent=intent), True
+            except HandoffUnavailable as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        raise HandoffConflict("the same message was recorded concurrently")
 
-    def add_agent_message(self, reference: str, agent: str, text: str) -> Message:
+    def add_agent_message(self, reference: str, agent: str, text: str, agent_name: str | None = None) -> Message:
         with self._transaction() as session:
-            row = self._row(session, reference)
+            row = self._row(session, reference, for_update=True)
             self._require_owner(row, agent)
             return self._add_message(session, reference, sender="agent", text=text,
-                                     message_id="agent-" + secrets.token_hex(12), agent=agent, delivery="pending")
+                                     message_id="agent-" + secrets.token_hex(12), agent=agent,
+                                     agent_name=agent_name or agent, delivery="pending")
 
     def add_system_message(self, reference: str, text: str) -> Message:
         """A line in the transcript for the agents (the citizen does not see it)."""
@@ -481,10 +498,10 @@ class HandoffStore:
 
     @staticmethod
     def _row(session: Session, reference: str, for_update: bool = False) -> HandoffRow:
-        query = sa.select(HandoffRow).where(HandoffRow.reference == reference)
-        if for_update:
-            query = query.with_for_update()
-        row = session.execute(query).scalar_one_or_none()
+        if for_update:  # write first, read after: see HandoffRow.version
+            session.execute(sa.update(HandoffRow).where(HandoffRow.reference == reference)
+                            .values(version=HandoffRow.version + 1).execution_options(synchronize_session=False))
+        row = session.execute(sa.select(HandoffRow).where(HandoffRow.reference == reference)).scalar_one_or_none()
         if row is None:
             raise HandoffNotFound(f"no handoff {reference}")
         return row  # type: ignore[no-any-return]
@@ -497,10 +514,11 @@ class HandoffStore:
         return _message(row) if row is not None else None
 
     def _add_message(self, session: Session, reference: str, *, sender: str, text: str, message_id: str,
-                     at: datetime | None = None, agent: str | None = None, delivery: str | None = None,
-                     language: str | None = None, intent: str | None = None) -> Message:
+                     at: datetime | None = None, agent: str | None = None, agent_name: str | None = None,
+                     delivery: str | None = None, language: str | None = None,
+                     intent: str | None = None) -> Message:
         row = MessageRow(reference=reference, message_id=message_id, sender=sender, text=text, at=at or utcnow(),
-                         agent=agent, delivery=delivery, language=language, intent=intent)
+                         agent=agent, agent_name=agent_name, delivery=delivery, language=language, intent=intent)
         session.add(row)
         session.flush()
         message = _message(row)
@@ -569,6 +587,7 @@ def _message(row: MessageRow) -> Message:
         text=row.text,
         at=aware(row.at),  # type: ignore[arg-type]
         agent=row.agent,
+        agent_name=row.agent_name,
         delivery=row.delivery,
         language=row.language,
         intent=row.intent,

@@ -171,7 +171,7 @@ def build_servers(settings: StackSettings) -> list[Server]:
         health_url=f"http://{host}:{settings.handoff_port}/health",
         env={**env, "CITYBOT_HANDOFF_DATABASE_URL": settings.handoff_database_url,
              "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
-             "CITYBOT_HANDOFF_MODE": settings.mode},
+             "CITYBOT_MODE": settings.mode},
         log_path=logs / "handoff.log",
     )
     return [actions, handoff, rasa, web]

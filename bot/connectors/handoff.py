@@ -1,18 +1,19 @@
 """The Rasa server's side of the handoff: silence while a person talks, and the relay.
 
 While a conversation is paused (``ConversationPaused``, returned by the handoff
-action) Rasa still runs NLU on each citizen message but predicts no action, so
-the bot says nothing. ``relay_citizen_message`` (called by the channels' turn
-guard, bot/connectors/safety_net.py) then passes the message to the handoff
-service. The ``HandoffInput`` channel is how the handoff service reaches back:
+action) the bot says nothing. The channels' turn guard (bot/connectors/safety_net.py)
+calls ``take_if_paused`` first: a paused conversation's message is recorded in the
+tracker and passed to the handoff service without NLU or policies (it is for the
+agent). The ``HandoffInput`` channel is how the handoff service reaches back:
 
     POST /webhooks/handoff/message   an agent's reply, sent on the citizen's channel
     POST /webhooks/handoff/notify    a ``utter_handoff_*`` response in the citizen's language
     POST /webhooks/handoff/resume    the agent resolved: the bot takes over again
     GET  /webhooks/handoff/messages  the citizen's messages since the pause (to import missed ones)
 
-All need ``Authorization: Bearer <CITYBOT_HANDOFF_TOKEN>``. Each holds the
-conversation's lock while it changes the tracker, and each is idempotent.
+All need ``Authorization: Bearer <CITYBOT_HANDOFF_TOKEN>``. The three POSTs hold
+the conversation's lock while they change the tracker; ``message`` (by its
+message id) and ``resume`` are idempotent, ``notify`` is not.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Restarted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -37,8 +46,11 @@ from handoff.settings import get_client_settings
 logger = logging.getLogger(__name__)
 
 MAX_AGENT_TEXT = 5000
+MAX_RELAYED_TEXT = 5000
 LOCK_WAIT_SECONDS = 0.05
 NOTICE_PREFIX = "utter_handoff_"
+# Commands that would end the pause in Rasa: during a handoff they are passed to the agent instead.
+STARTING_OVER = ("/restart", "/session_start")
 RELAY_DELAYED = "utter_handoff_relay_delayed"
 
 
@@ -71,36 +83,82 @@ def _message_payload(event: UserUttered) -> dict[str, Any]:
     }
 
 
-async def relay_citizen_message(agent: Any, message: UserMessage, output: OutputChannel,
-                                client: HandoffClient | None = None) -> bool:
-    """Pass a paused conversation's new message to the agent; False if the bot has the conversation.
+async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel) -> bool:
+    """If a person has the conversation, record the message (no NLU, no policies) and relay it.
 
-    If the handoff service cannot be reached the citizen is told once that their
-    messages are kept (the service imports them from the tracker when it is back).
+    This runs before Rasa handles the message, so a message meant for the agent
+    costs a tracker read and write instead of a full NLU pass. Commands and
+    button payloads ("/restart") still go to Rasa. False: the bot has the conversation.
+    """
+    text = message.text or ""
+    if text.startswith("/") and not text.startswith(STARTING_OVER):
+        return False  # buttons and commands (a language change) go through Rasa, silently
+    async with agent.lock_store.lock(message.sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        if tracker is None or paused_since(tracker) is None:
+            return False
+        event = UserUttered(text, intent={}, parse_data={"text": text, "intent": {}, "entities": []},
+                            input_channel=message.input_channel, message_id=message.message_id,
+                            metadata=message.metadata)
+        tracker.update(event)
+        await agent.tracker_store.save(tracker)
+    await _relay(agent, tracker, event, output)
+    return True
+
+
+async def relay_citizen_message(agent: Any, message: UserMessage, output: OutputChannel) -> bool:
+    """After Rasa handled a message in silence: relay it if it arrived while paused (else False).
+
+    This catches a message that arrived while the turn that paused the
+    conversation was still running, so ``take_if_paused`` had not seen the pause.
+    Whether it was meant for the agent is read from where it sits in the tracker,
+    not from the state now (the agent may have handed back since).
     """
     tracker = await agent.tracker_store.retrieve(message.sender_id)
-    if tracker is None or paused_since(tracker) is None:
+    if tracker is None:
         return False
-    event = next((e for e in reversed(tracker.events)
-                  if isinstance(e, UserUttered) and e.message_id == message.message_id), None)
-    if event is None:
-        return True  # not stored (an exception in NLU); nothing to relay
+    paused = False
+    for event in tracker.events:
+        if isinstance(event, ConversationPaused):
+            paused = True
+        elif isinstance(event, (ConversationResumed, Restarted)):
+            paused = False
+        elif isinstance(event, UserUttered) and event.message_id == message.message_id:
+            if paused:
+                await _relay(agent, tracker, event, output)
+            return paused
+    return False
+
+
+async def _relay(agent: Any, tracker: DialogueStateTracker, event: UserUttered, output: OutputChannel) -> None:
+    """Post the message to the handoff service; if it cannot be reached, tell the citizen once.
+
+    The message is in the tracker either way: the service imports it when it is back.
+    """
     payload = _message_payload(event)
+    if not payload["text"].strip():
+        return
     try:
-        at = datetime.fromtimestamp(event.timestamp, timezone.utc)
-        await (client or HandoffClient()).post_citizen_message(
-            message.sender_id, payload["message_id"], payload["text"], at, payload["language"], payload["intent"]
+        await relay_client().post_citizen_message(
+            tracker.sender_id, payload["message_id"], payload["text"][:MAX_RELAYED_TEXT],
+            datetime.fromtimestamp(event.timestamp, timezone.utc), payload["language"], payload["intent"],
         )
     except HandoffNotFound:
-        logger.info("conversation %s is paused but its handoff is not queued yet", message.sender_id)
+        logger.info("conversation %s is paused but its handoff is not queued yet", tracker.sender_id)
     except HandoffError:
-        logger.warning("could not relay a message of %s to the handoff service", message.sender_id, exc_info=True)
-        if tracker.latest_bot_utterance is None or (tracker.latest_bot_utterance.metadata or {}).get(
-            "utter_action"
-        ) != RELAY_DELAYED:
-            await _say(agent, tracker, output, RELAY_DELAYED, {})
-            await agent.tracker_store.save(tracker)
-    return True
+        logger.warning("could not relay a message of %s to the handoff service", tracker.sender_id, exc_info=True)
+        latest = tracker.latest_bot_utterance
+        if latest is None or (latest.metadata or {}).get("utter_action") != RELAY_DELAYED:
+            async with agent.lock_store.lock(tracker.sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
+                current = await agent.tracker_store.retrieve(tracker.sender_id) or tracker
+                await _say(agent, current, output, RELAY_DELAYED, {})
+                await agent.tracker_store.save(current)
+
+
+@lru_cache(maxsize=1)
+def relay_client() -> HandoffClient:
+    """One client (and its connection pool) for the Rasa server's event loop."""
+    return HandoffClient()
 
 
 async def _say(agent: Any, tracker: DialogueStateTracker, output: OutputChannel | None, response_name: str,
@@ -208,8 +266,10 @@ class HandoffInput(InputChannel):
                 output = _output_for(request, tracker)
                 rendered = await agent.nlg.generate("utter_handoff_agent_message", tracker,
                                                     output.name() if output else "handoff",
-                                                    agent_name=agent_name or "—", text=text)
-                bot = BotUttered(rendered["text"] if rendered else text, metadata={
+                                                    agent_name=agent_name or "—")
+                # The agent's words are appended, never interpolated: "{" or "0[" in them stay as typed.
+                label = (rendered or {}).get("text") or ""
+                bot = BotUttered(f"{label} {text}" if label else text, metadata={
                     "utter_action": "utter_handoff_agent_message", "handoff": True,
                     "handoff_message_id": message_id, "agent": agent_name,
                 })

@@ -20,7 +20,7 @@ import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from bot.connectors.handoff import relay_citizen_message
+from bot.connectors.handoff import relay_citizen_message, take_if_paused
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,13 @@ class SafetyNet:
             self._app = app
 
     async def __call__(self, message: UserMessage) -> Any:
+        agent = self._agent()
+        if agent is not None:
+            try:
+                if await take_if_paused(agent, message, message.output_channel):
+                    return None
+            except Exception:  # Rasa then handles it (and, paused, stays silent and relays it after)
+                logger.exception("could not check whether %s is with a person", message.sender_id)
         counting = CountingOutput(message.output_channel)
         message.output_channel = counting
         try:
@@ -78,9 +85,13 @@ class SafetyNet:
                 logger.error("a turn ended without any answer; sending the apology")
                 await counting.inner.send_text_message(message.sender_id, apology())
 
-    async def _relayed(self, message: UserMessage, output: OutputChannel) -> bool:
+    def _agent(self) -> Any:
         agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
-        if agent is None or agent.tracker_store is None:
+        return agent if agent is not None and agent.tracker_store is not None else None
+
+    async def _relayed(self, message: UserMessage, output: OutputChannel) -> bool:
+        agent = self._agent()
+        if agent is None:
             return False
         try:
             return await relay_citizen_message(agent, message, output)

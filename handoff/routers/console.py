@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from handoff import transcript
 from handoff.deps import (
@@ -23,7 +25,7 @@ from handoff.deps import (
     SessionDep,
     SettingsDep,
 )
-from handoff.errors import NotAllowed, NotAuthenticated
+from handoff.errors import InvalidHandoff, NotAllowed, NotAuthenticated
 from handoff.packet import MAX_TEXT
 
 HERE = Path(__file__).resolve().parent.parent
@@ -31,6 +33,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 router = APIRouter(tags=["console"])
 KEEPALIVE_SECONDS = 15.0
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
 SESSION_RECHECK_SECONDS = 60.0
 
 
@@ -89,7 +92,8 @@ async def console_page(request: Request, settings: SettingsDep, accounts: Accoun
 
 @router.post("/console/login")
 async def login(credentials: Credentials, accounts: AccountsDep, settings: SettingsDep) -> JSONResponse:
-    session = accounts.login(credentials.username.strip(), credentials.password)
+    # scrypt takes tens of milliseconds on purpose: off the event loop
+    session = await run_in_threadpool(accounts.login, credentials.username.strip(), credentials.password)
     response = JSONResponse(session.account.as_dict())
     response.set_cookie(SESSION_COOKIE, session.token, max_age=int(settings.session_hours * 3600), httponly=True,
                         samesite="strict", secure=settings.cookie_secure, path="/")
@@ -144,16 +148,22 @@ async def claim(reference: str, request: Request, session: CheckedSessionDep, se
 
 @router.post("/api/console/handoffs/{reference}/release")
 async def release(reference: str, request: Request, session: CheckedSessionDep, service: ServiceDep) -> dict[str, Any]:
-    return _changed(request, service.store.release(reference, session.account.username))
+    account = session.account
+    return _changed(request, service.store.release(reference, account.username, admin=account.role == "admin"))
 
 
 @router.post("/api/console/handoffs/{reference}/transfer")
 async def transfer(
-    reference: str, target: Transfer, request: Request, session: CheckedSessionDep, service: ServiceDep
+    reference: str, target: Transfer, request: Request, session: CheckedSessionDep, service: ServiceDep,
+    accounts: AccountsDep,
 ) -> dict[str, Any]:
     if not target.team and not target.agent:
-        return JSONResponse({"detail": "say which team or agent to transfer to"}, status_code=422)  # type: ignore[return-value]
-    summary = service.store.transfer(reference, session.account.username, team=target.team, to_agent=target.agent)
+        raise InvalidHandoff("say which team or agent to transfer to")
+    if target.agent and target.agent not in {a.username for a in accounts.list()}:
+        raise InvalidHandoff(f"there is no agent {target.agent}")
+    account = session.account
+    summary = service.store.transfer(reference, account.username, team=target.team, to_agent=target.agent,
+                                     admin=account.role == "admin")
     return _changed(request, summary)
 
 
@@ -163,7 +173,8 @@ async def resolve(
     resolution: Resolution | None = None,
 ) -> dict[str, Any]:
     note = resolution.note.strip() if resolution and resolution.note and resolution.note.strip() else None
-    return _changed(request, await service.resolve(reference, session.account.username, note))
+    account = session.account
+    return _changed(request, await service.resolve(reference, account.username, note, admin=account.role == "admin"))
 
 
 @router.post("/api/console/handoffs/{reference}/messages")
@@ -172,7 +183,7 @@ async def reply(
 ) -> dict[str, Any]:
     text = body.text.strip()
     if not text:
-        return JSONResponse({"detail": "the message is empty"}, status_code=422)  # type: ignore[return-value]
+        raise InvalidHandoff("the message is empty")
     account = session.account
     message = await service.agent_reply(reference, account.username, account.display_name, text)
     request.app.state.notifier.notify()
@@ -201,12 +212,16 @@ async def events(
     request: Request, session: SessionDep, service: ServiceDep, accounts: AccountsDep
 ) -> StreamingResponse:
     """Server-Sent Events: every queue change and message, from the event log, in order."""
-    header = request.headers.get("last-event-id", "")
-    last_id = int(header) if header.isdigit() else service.store.last_event_id()
+    last_id = resume_from(request.headers.get("last-event-id", "")) or service.store.last_event_id()
     token = request.cookies.get(SESSION_COOKIE, "")
     stream = _event_stream(request, service, accounts, token, last_id)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def resume_from(last_event_id: str) -> int | None:
+    """The event id a reconnecting browser saw last, if it sent a sane one."""
+    return int(last_event_id) if _EVENT_ID.fullmatch(last_event_id) else None
 
 
 async def _event_stream(request: Request, service: ServiceDep, accounts: AccountsDep, token: str,
@@ -217,7 +232,7 @@ async def _event_stream(request: Request, service: ServiceDep, accounts: Account
     yield "retry: 2000\n\n"
     with notifier.subscribe() as woken:
         while not await request.is_disconnected():
-            for event in service.store.events_after(last_id):
+            for event in await run_in_threadpool(service.store.events_after, last_id):
                 last_id, sent_at = event.id, loop.time()
                 yield f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.data, default=str)}\n\n"
             if loop.time() - checked_at > SESSION_RECHECK_SECONDS:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from handoff import transcript
+from handoff.client import OUTBOX_HEADER
 from handoff.deps import ServiceDep, require_service_token
 from handoff.errors import InvalidHandoff
 from handoff.packet import MAX_TEXT, ContextPacket
@@ -40,8 +41,9 @@ async def create_handoff(
         raise InvalidHandoff(f"not a valid context packet: {exc.errors()[:5]}") from exc
     handoff, created = service.create(packet, idempotency_key)
     request.app.state.notifier.notify()
-    if created:  # after the answer: the bot's escalation does not wait for it
-        tasks.add_task(service.after_create, handoff)
+    from_outbox = request.headers.get(OUTBOX_HEADER) == "outbox"
+    if created or from_outbox:  # after the answer: the bot's escalation does not wait for it
+        tasks.add_task(service.after_create, handoff, from_outbox)
     body = {
         "reference": handoff.reference,
         "status": handoff.status,

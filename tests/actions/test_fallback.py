@@ -52,3 +52,9 @@ async def test_out_of_scope_says_so_and_shows_the_menu(domain):
     dispatcher = CollectingDispatcher()
     await ActionClarify().run(dispatcher, make_tracker("tell me a joke", "out_of_scope"), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope", "utter_help"]
+
+
+def test_messages_written_to_a_person_do_not_count_as_misunderstood():
+    with_agent = [{"event": "pause"}, user("nlu_fallback"), user("nlu_fallback"), {"event": "resume"}]
+    tracker = make_tracker("zzz", "nlu_fallback", events=with_agent)
+    assert consecutive_failures(tracker) == 1

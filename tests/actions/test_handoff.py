@@ -167,3 +167,17 @@ def test_rejections_are_counted_since_the_form_asked_the_question():
     tracker = make_tracker("nowhere", "inform", events=events)
     assert earlier_rejections(tracker, "issue_location") == 2
     assert earlier_rejections(tracker, "issue_type") == 0
+
+
+def test_shouting_at_the_agent_does_not_count_as_frustration_with_the_bot():
+    with_agent = [{"event": "pause"}, user("THANK YOU SO MUCH ANA", "greet"), {"event": "resume"}]
+    assert frustration_signals(make_tracker("this is useless", "frustration", events=with_agent)) == 1
+
+
+def test_a_request_for_a_person_inside_a_form_names_the_form():
+    tracker = conversation()
+    tracker.active_loop = {}
+    tracker.events[:0] = [{"event": "active_loop", "name": "street_report_form"}]
+    tracker.events.append({"event": "active_loop", "name": None})  # the rule stopped the form first
+    packet = build_packet(tracker, Reason.citizen_request)
+    assert packet.active_form == "street_report_form"

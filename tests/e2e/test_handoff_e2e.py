@@ -100,6 +100,8 @@ def test_citizen_and_agent_talk_while_the_bot_stays_silent(stack):
         assert reply.json()["delivery"] == "sent"
         pushed = chat.replies.get(timeout=20)
         assert pushed["text"] == "Ana (city team): Hello, this is Ana from the city. How can I help?"
+        ana.post(reference, "messages", text="Type it as {address} or 0[1] if you like")
+        assert chat.replies.get(timeout=20)["text"] == "Ana (city team): Type it as {address} or 0[1] if you like"
 
         chat.client.emit("user_uttered", {"message": "There is a huge pothole on Elm Street", "session_id": session})
         relayed = live.wait_for(lambda kind, d: kind == "message" and d["sender"] == "citizen")
@@ -113,7 +115,7 @@ def test_citizen_and_agent_talk_while_the_bot_stays_silent(stack):
         assert "You're back with the virtual assistant" in back["text"]
         assert "Hello" in chat.say(session, "hello")[0]["text"]  # the bot answers again
         assert [m["sender"] for m in ana.detail(reference)["messages"] if m["sender"] != "system"] == [
-            "agent", "citizen", "citizen"]
+            "agent", "agent", "citizen", "citizen"]
     finally:
         chat.close()
         live.close()
@@ -215,3 +217,15 @@ def test_a_second_request_for_a_person_keeps_the_same_place(stack):
     assert handoff["reference"] in first
     assert chat.texts("agent please") == ""  # paused: relayed, not answered
     assert [h["conversation_id"] for h in ana.queue()].count(chat.sender) == 1
+
+
+def test_starting_over_during_a_handoff_reaches_the_agent_and_keeps_the_bot_silent(stack):
+    chat = Chat(stack)
+    chat.say("I want to talk to a person")
+    ana = Console(stack, "ana")
+    handoff = wait_until(lambda: ana.handoff_of(chat.sender), what="the handoff")
+    assert chat.say("/restart") == []
+    assert chat.say("hello") == []  # still with the person: the bot does not answer
+    texts = wait_until(lambda: [m["text"] for m in ana.detail(handoff["reference"])["messages"]
+                                if m["sender"] == "citizen"] or None, what="the relayed messages")
+    assert texts == ["/restart", "hello"]

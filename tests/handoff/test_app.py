@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handoff.packet import Urgency
+from handoff.routers.console import resume_from
 from tests.handoff.conftest import PASSWORD, TOKEN, login, packet, queue
 
 CONSOLE_GETS = ["/api/console/me", "/api/console/queue", "/api/console/handoffs/H-000000",
@@ -187,3 +188,42 @@ def test_a_late_packet_from_the_outbox_imports_missed_messages_and_tells_the_cit
     assert relay.notices == [("c1", "utter_handoff_delivered", {"position": 1, "reference": reference})]
     texts = [m.text for m in bot.app.state.service.store.messages(reference) if m.sender == "citizen"]
     assert texts == ["hello? anyone?"]
+
+
+def test_unauthenticated_calls_get_401_even_with_a_malformed_body(app):
+    client = TestClient(app)
+    assert client.post("/api/conversations/c1/messages", content=b"{broken").status_code == 401
+    assert client.post("/api/console/handoffs/H-1/messages", content=b"{broken").status_code == 401
+    assert client.post("/api/admin/accounts", content=b"\xff\xfe").status_code == 401
+
+
+def test_a_chunked_body_over_the_limit_is_refused(bot):
+    def chunks():
+        for _ in range(30):
+            yield b"x" * 100_000
+
+    response = bot.post("/api/handoffs", content=chunks(), headers={"Idempotency-Key": "k"})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("last_event_id", ["²", "9" * 5000, "-1", "abc", ""])
+def test_odd_last_event_ids_are_ignored(last_event_id):
+    assert resume_from(last_event_id) is None
+    assert resume_from("42") == 42
+
+
+def test_a_password_with_a_lone_surrogate_is_just_wrong(app, accounts):
+    body = b'{"username": "ana", "password": "\\ud800abcdefghijk"}'
+    response = TestClient(app).post("/console/login", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 401
+
+
+def test_waiting_handoffs_are_resolved_or_transferred_by_their_owner_or_an_admin(app, accounts, bot):
+    reference = queue(bot, packet("c1"))["reference"]
+    ana, root = login(app, "ana"), login(app, "root")
+    assert ana.post(f"/api/console/handoffs/{reference}/resolve").status_code == 409  # not claimed
+    assert ana.post(f"/api/console/handoffs/{reference}/transfer", json={"team": "streets"}).status_code == 409
+    assert root.post(f"/api/console/handoffs/{reference}/transfer", json={"agent": "nobody"}).status_code == 422
+    moved = root.post(f"/api/console/handoffs/{reference}/transfer", json={"agent": "bo"}).json()
+    assert (moved["status"], moved["agent"]) == ("active", "bo")
+    assert root.post(f"/api/console/handoffs/{reference}/resolve").json()["status"] == "resolved"

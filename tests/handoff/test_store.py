@@ -95,3 +95,52 @@ def test_every_change_is_in_the_event_log_in_order(store):
     assert events[-1].data["delivery"] == "sent"
     assert [e.id for e in events] == sorted(e.id for e in events)
     assert store.events_after(events[-1].id) == []
+
+
+def test_two_agents_claiming_at_once_get_one_winner(database_url):
+    import threading
+
+    handoff, _ = HandoffStore.from_url(database_url).create(packet("c1"), "a")
+    stores = {agent: HandoffStore.from_url(database_url) for agent in ("ana", "bo", "cy", "di")}
+    start, results = threading.Barrier(len(stores)), {}
+
+    def claim(agent: str) -> None:
+        start.wait()
+        try:
+            results[agent] = stores[agent].claim(handoff.reference, agent)["agent"]
+        except HandoffConflict:
+            results[agent] = "conflict"
+
+    threads = [threading.Thread(target=claim, args=(agent,)) for agent in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [agent for agent, owner in results.items() if owner == agent]
+    assert len(winners) == 1 and list(results.values()).count("conflict") == 3
+    assert stores["ana"].get(handoff.reference).agent == winners[0]
+
+
+def test_one_open_handoff_per_conversation_even_when_created_at_once(database_url):
+    import threading
+
+    stores = [HandoffStore.from_url(database_url) for _ in range(4)]
+    start, references = threading.Barrier(4), []
+
+    def create(index: int) -> None:
+        start.wait()
+        references.append(stores[index].create(packet("c1"), f"key-{index}")[0].reference)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(references)) == 1 and len(stores[0].queue()) == 1
+
+
+def test_an_escalation_time_far_in_the_past_does_not_jump_the_queue(store):
+    store.create(packet("honest"), "a")
+    store.create(packet("year-one", created_at=datetime(1, 1, 2, tzinfo=timezone.utc)), "b")
+    assert [r["conversation_id"] for r in store.queue()][0] == "year-one"  # older than a day: clamped, still first
+    assert store.queue()[0]["waiting_seconds"] <= 24 * 3600 + 5
