@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -112,3 +113,35 @@ def queue(bot: TestClient, p: ContextPacket, key: str | None = None) -> dict[str
     response = bot.post("/api/handoffs", content=p.json(), headers={"Idempotency-Key": key or f"k-{p.conversation_id}"})
     assert response.status_code in (200, 201), response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (the scale-out engine; ENVIRONMENT.md: running on dev and CI machines)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = "citybot_test_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL is not running here: {exc}")
+    yield f"{POSTGRES}/{name}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """The embedded default and the scale-out database, in turn."""
+    if request.param == "sqlite":
+        return database_url
+    return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]

@@ -11,8 +11,8 @@ from tests.handoff.conftest import packet
 
 
 @pytest.fixture
-def store(database_url: str) -> HandoffStore:
-    return HandoffStore.from_url(database_url)
+def store(any_database_url: str) -> HandoffStore:
+    return HandoffStore.from_url(any_database_url)
 
 
 def test_the_same_idempotency_key_makes_one_handoff(store):
@@ -97,7 +97,8 @@ def test_every_change_is_in_the_event_log_in_order(store):
     assert store.events_after(events[-1].id) == []
 
 
-def test_two_agents_claiming_at_once_get_one_winner(database_url):
+def test_two_agents_claiming_at_once_get_one_winner(any_database_url):
+    database_url = any_database_url
     import threading
 
     handoff, _ = HandoffStore.from_url(database_url).create(packet("c1"), "a")
@@ -121,7 +122,8 @@ def test_two_agents_claiming_at_once_get_one_winner(database_url):
     assert stores["ana"].get(handoff.reference).agent == winners[0]
 
 
-def test_one_open_handoff_per_conversation_even_when_created_at_once(database_url):
+def test_one_open_handoff_per_conversation_even_when_created_at_once(any_database_url):
+    database_url = any_database_url
     import threading
 
     stores = [HandoffStore.from_url(database_url) for _ in range(4)]
