@@ -17,11 +17,9 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
-    ActionExecuted,
     ActiveLoop,
     ConversationPaused,
     EventType,
-    SessionStarted,
     SlotSet,
 )
 from rasa_sdk.executor import CollectingDispatcher
@@ -246,21 +244,3 @@ class ActionRequestHuman(Action):
             reason = Reason.citizen_request
         form = tracker.get_slot("handoff_form") if reason == Reason.form_failed else None
         return await escalate(dispatcher, tracker, reason, form, self._client, self._outbox)
-
-
-class ActionSessionStart(Action):
-    """Rasa's session start (slots carried over), except that a conversation with a person stays with them."""
-
-    def name(self) -> str:
-        return "action_session_start"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events: list[EventType] = [SessionStarted()]
-        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
-            events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
-        if tracker.is_paused():
-            events.append(ConversationPaused())
-        events.append(ActionExecuted("action_listen"))
-        return events

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -91,12 +92,14 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
     button payloads ("/restart") still go to Rasa. False: the bot has the conversation.
     """
     text = message.text or ""
-    if text.startswith("/") and not text.startswith(STARTING_OVER):
-        return False  # buttons and commands (a language change) go through Rasa, silently
+    command = text.startswith("/") and not text.startswith(STARTING_OVER)
     async with agent.lock_store.lock(message.sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
         tracker = await agent.tracker_store.retrieve(message.sender_id)
         if tracker is None or paused_since(tracker) is None:
             return False
+        if command and not session_expired(agent, tracker):
+            return False  # buttons and commands (a language change) go through Rasa, silently
+        # (After a long handoff Rasa would start a new session, which ends the pause: not that.)
         event = UserUttered(text, intent={}, parse_data={"text": text, "intent": {}, "entities": []},
                             input_channel=message.input_channel, message_id=message.message_id,
                             metadata=message.metadata)
@@ -104,6 +107,15 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
         await agent.tracker_store.save(tracker)
     await _relay(agent, tracker, event, output)
     return True
+
+
+def session_expired(agent: Any, tracker: DialogueStateTracker) -> bool:
+    """Whether Rasa would start a new session with the next message (as its processor decides)."""
+    config = agent.domain.session_config
+    last = tracker.get_last_event_for(UserUttered)
+    if not config.are_sessions_enabled() or last is None:
+        return False
+    return bool(time.time() - last.timestamp > config.session_expiration_time * 60)
 
 
 async def relay_citizen_message(agent: Any, message: UserMessage, output: OutputChannel) -> bool:

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import earlier_rejections
 from actions.frustration import ActionHandleFrustration, frustration_signals, is_shouting
-from actions.handoff import ActionRequestHuman, ActionSessionStart, build_packet
+from actions.handoff import ActionRequestHuman, build_packet
 from handoff.client import HandoffClient
 from handoff.outbox import Outbox
 from handoff.packet import Reason, Urgency
@@ -120,16 +120,6 @@ async def test_a_failed_form_hands_over_with_its_reason(app, outbox):  # noqa: F
     row = app.state.service.store.queue()[0]
     assert (row["reason"], row["urgency"], row["team"]) == ("form_failed", "high", "streets")
     assert row["summary"].startswith("Could not finish a street problem report")
-
-
-async def test_a_new_session_during_a_handoff_stays_paused():
-    tracker = make_tracker("", slots={"language": "fr"})
-    tracker._paused = True
-    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, {})
-    assert [e["event"] for e in events] == ["session_started", "slot", "pause", "action"]
-    tracker._paused = False
-    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, {})
-    assert "pause" not in [e["event"] for e in events]
 
 
 def test_shouting_is_capitals_over_a_few_words():

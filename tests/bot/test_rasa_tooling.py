@@ -18,7 +18,10 @@ pytestmark = pytest.mark.slow
 RASA = str(Path(sys.executable).parent / "rasa")
 MODEL = ROOT / "models" / "citybot.tar.gz"
 ACTION_SOURCES = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
-CHANNEL_SOURCES = "\n".join(p.read_text() for p in (ROOT / "bot" / "connectors").glob("*.py"))
+# The channels, and the handoff service (it asks the Rasa server to say utter_handoff_* responses).
+CHANNEL_SOURCES = "\n".join(
+    p.read_text() for p in [*(ROOT / "bot" / "connectors").glob("*.py"), *(ROOT / "handoff").glob("*.py")]
+)
 
 
 def run_rasa(*args: str, scratch: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -91,18 +91,15 @@ def test_outage_known_and_unknown_areas(chat):
     assert "Where is it?" in chat.texts(report[0])
 
 
-def test_two_misunderstandings_offer_a_person_and_the_request_is_recorded(chat, stack):
+def test_two_misunderstandings_hand_the_conversation_to_a_person(chat, stack):
     first = chat.say("blorp fizzle wug")
     assert "not sure I understood" in first[0]["text"]
-    second = chat.say("asdf qwerty zxcv")
-    assert "/human_handoff" in buttons(second)
-    recorded = chat.texts("/human_handoff")
-    reference = re.search(r"H-[0-9A-Z]{6}", recorded)
-    assert reference and "isn't available yet" in recorded  # honest: no live transfer
-    waiting = HandoffStore.from_url(stack.settings.database_url).waiting()
-    assert [(w.reference, w.reason) for w in waiting if w.conversation_id == chat.sender] == [
-        (reference.group(0), "accepted_offer_after_fallback")
-    ]
+    second = chat.texts("asdf qwerty zxcv")
+    assert "still not understanding you" in second and "in the queue" in second
+    reference = re.search(r"H-[0-9A-Z]{6}", second)
+    assert reference
+    queued = HandoffStore.from_url(stack.settings.handoff_database_url).get(reference.group(0))
+    assert (queued.conversation_id, queued.reason, queued.status) == (chat.sender, "not_understood", "waiting")
 
 
 def test_greeting_help_thanks_goodbye(chat):
