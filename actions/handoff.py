@@ -10,6 +10,7 @@ two messages not understood (actions/fallback.py), a form that failed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import datetime, timezone
@@ -195,7 +196,7 @@ async def escalate(
     saved = True
     try:
         outbox = outbox or defaults.handoff_outbox()
-        outbox.add(packet, key)
+        await asyncio.to_thread(outbox.add, packet, key)  # keep rasa-sdk's loop free for other citizens
     except HandoffError:
         logger.error("the handoff outbox cannot be written; posting without it", exc_info=True)
         saved, outbox = False, None

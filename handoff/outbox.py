@@ -159,14 +159,14 @@ async def deliver(outbox: Outbox, client: HandoffClient, packet: ContextPacket, 
         try:
             receipt = await client.post_packet(packet, key, from_outbox=attempts > 0)
         except InvalidHandoff as exc:
-            outbox.rejected(key, str(exc))
+            await asyncio.to_thread(outbox.rejected, key, str(exc))
             return None
         except HandoffError as exc:
-            outbox.failed(key, str(exc), attempt)
+            await asyncio.to_thread(outbox.failed, key, str(exc), attempt)
             if attempt < attempts + tries:
                 await asyncio.sleep(0.3 * attempt)
             continue
-        outbox.delivered(key, receipt.reference)
+        await asyncio.to_thread(outbox.delivered, key, receipt.reference)
         return receipt
     return None
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from handoff import transcript
 from handoff.client import OUTBOX_HEADER
@@ -39,15 +40,17 @@ async def create_handoff(
         packet = ContextPacket.parse_raw(await request.body())
     except ValidationError as exc:
         raise InvalidHandoff(f"not a valid context packet: {exc.errors()[:5]}") from exc
-    handoff, created = service.create(packet, idempotency_key)
+    # Database work off the event loop: a burst of escalations must not hold up the live console.
+    handoff, created = await run_in_threadpool(service.create, packet, idempotency_key)
     request.app.state.notifier.notify()
     from_outbox = request.headers.get(OUTBOX_HEADER) == "outbox"
     if created or from_outbox:  # after the answer: the bot's escalation does not wait for it
         tasks.add_task(service.after_create, handoff, from_outbox)
+    position = await run_in_threadpool(service.store.position, handoff.reference)
     body = {
         "reference": handoff.reference,
         "status": handoff.status,
-        "position": service.store.position(handoff.reference),
+        "position": position,
         "urgency": handoff.urgency,
         "created_at": handoff.created_at.isoformat(),
         "created": created,
@@ -60,8 +63,8 @@ async def citizen_message(
     conversation_id: str, message: CitizenMessage, request: Request, service: ServiceDep
 ) -> JSONResponse:
     text = message.text[:MAX_TEXT]
-    stored, new = service.citizen_message(conversation_id, message.message_id, text, message.timestamp,
-                                          message.language, message.intent)
+    stored, new = await run_in_threadpool(service.citizen_message, conversation_id, message.message_id, text,
+                                          message.timestamp, message.language, message.intent)
     request.app.state.notifier.notify()
     body = {"reference": stored.reference, "message_id": stored.message_id}
     return JSONResponse(body, status_code=202 if new else 200)
