@@ -88,8 +88,10 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
     """If a person has the conversation, record the message (no NLU, no policies) and relay it.
 
     This runs before Rasa handles the message, so a message meant for the agent
-    costs a tracker read and write instead of a full NLU pass. Commands and
-    button payloads ("/restart") still go to Rasa. False: the bot has the conversation.
+    costs a tracker read and write instead of a full NLU pass (and every other
+    message one extra tracker read). Button payloads and commands still go to
+    Rasa, which stays silent, except "/restart" and, once Rasa's session has
+    expired, everything: both would end the pause. False: the bot has the conversation.
     """
     text = message.text or ""
     command = text.startswith("/") and not text.startswith(STARTING_OVER)
