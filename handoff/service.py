@@ -41,10 +41,12 @@ class HandoffService:
         await self.sync(handoff)
         if not from_outbox and handoff.created_at - handoff.escalated_at < LATE_DELIVERY:
             return
+        position = self.store.position(handoff.reference)
+        if position is None:
+            return  # an agent has it already, and says so
         try:
             await self.relay.notify(handoff.conversation_id, "utter_handoff_delivered",
-                                    {"position": self.store.position(handoff.reference) or 1,
-                                     "reference": handoff.reference})
+                                    {"position": position, "reference": handoff.reference})
         except HandoffError:
             logger.warning("could not tell %s that the request arrived", handoff.reference, exc_info=True)
 
