@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,8 +13,6 @@ from actions.handoff import escalate
 from actions.language import current_language
 from actions.responses import response_text
 from handoff.packet import Reason
-
-logger = logging.getLogger(__name__)
 
 FAILURE_INTENTS = {"nlu_fallback", "out_of_scope", "faq"}
 # A failure intent whose message the FAQ answered is not a misunderstanding.

@@ -18,10 +18,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
 
 from handoff.errors import HandoffUnavailable, InvalidHandoff, NotAuthenticated
-from handoff.store import Base, aware, utcnow
+from handoff.store import Base, aware, open_tables, utcnow
 
 ROLES = ("agent", "admin")
 MIN_PASSWORD_CHARS = 10
@@ -106,12 +105,8 @@ class Accounts:
     """Create accounts, check passwords, open and close sessions."""
 
     def __init__(self, engine: sa.engine.Engine, session_hours: float = 12.0) -> None:
-        self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+        self._sessions = open_tables(engine, Base)
         self._lifetime = timedelta(hours=session_hours)
-        try:
-            Base.metadata.create_all(engine)
-        except SQLAlchemyError as exc:
-            raise HandoffUnavailable(str(exc)) from exc
 
     def create(self, username: str, password: str, role: str = "agent", display_name: str | None = None,
                team: str | None = None) -> Account:

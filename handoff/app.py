@@ -70,13 +70,13 @@ class Notifier:
             event.set()
 
     @staticmethod
-    async def wait(event: asyncio.Event, timeout: float) -> bool:
+    async def wait(event: asyncio.Event, timeout: float) -> None:
+        """Until something changed here, or ``timeout`` seconds (changes made by other instances)."""
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except asyncio.TimeoutError:
-            return False
+            return
         event.clear()
-        return True
 
 
 class BodyTooLarge(Exception):

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from handoff.errors import HandoffConflict, HandoffNotFound, HandoffUnavailable, InvalidHandoff
+from handoff.errors import HandoffUnavailable, error_for
 from handoff.packet import ContextPacket
 from handoff.settings import ClientSettings, get_client_settings
 
@@ -77,12 +77,7 @@ class HandoffClient:
             response = await self._client().request(method, path, **kwargs)
         except (httpx.HTTPError, UnicodeError) as exc:
             raise HandoffUnavailable(f"the handoff service cannot be reached: {exc}") from exc
-        if response.status_code == 404:
-            raise HandoffNotFound(response.text[:300])
-        if response.status_code == 409:  # a concurrent create: worth another try
-            raise HandoffConflict(response.text[:300])
-        if response.status_code in (400, 413, 422):
-            raise InvalidHandoff(f"{response.status_code}: {response.text[:300]}")
-        if response.status_code >= 300:
-            raise HandoffUnavailable(f"the handoff service answered {response.status_code}: {response.text[:300]}")
+        error = error_for(response.status_code, response.text[:300], "the handoff service")
+        if error is not None:
+            raise error
         return response.json()  # type: ignore[no-any-return]

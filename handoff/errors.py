@@ -29,3 +29,16 @@ class NotAuthenticated(HandoffError):
 
 class NotAllowed(HandoffError):
     """Authenticated, but the role does not allow this."""
+
+
+def error_for(status: int, detail: str, server: str) -> HandoffError | None:
+    """The error an HTTP answer of the handoff service or of Rasa's handoff channel stands for."""
+    if status < 300:
+        return None
+    if status == 404:
+        return HandoffNotFound(detail)
+    if status == 409:  # a concurrent change: worth another try
+        return HandoffConflict(detail)
+    if status in (400, 413, 422):
+        return InvalidHandoff(f"{status}: {detail}")
+    return HandoffUnavailable(f"{server} answered {status}: {detail}")

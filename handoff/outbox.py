@@ -18,12 +18,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import declarative_base, sessionmaker
+from sqlalchemy.orm import declarative_base
 
 from handoff.client import HandoffClient, Receipt
 from handoff.errors import HandoffError, HandoffUnavailable, InvalidHandoff
 from handoff.packet import ContextPacket
-from handoff.store import utcnow
+from handoff.store import open_tables, utcnow
 
 logger = logging.getLogger(__name__)
 Base = declarative_base()
@@ -62,11 +62,7 @@ class Outbox:
     """The durable list of packets not yet confirmed by the handoff service."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
-        self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
-        try:
-            Base.metadata.create_all(engine)
-        except SQLAlchemyError as exc:
-            raise HandoffUnavailable(str(exc)) from exc
+        self._sessions = open_tables(engine, Base)
 
     def add(self, packet: ContextPacket, idempotency_key: str) -> None:
         now = utcnow()

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from handoff.errors import HandoffConflict, HandoffNotFound, HandoffUnavailable, InvalidHandoff
+from handoff.errors import HandoffUnavailable, error_for
 
 
 class RasaRelay:
@@ -59,13 +59,6 @@ class RasaRelay:
 
     @staticmethod
     def _check(response: httpx.Response) -> None:
-        if response.status_code < 400:
-            return
-        detail = response.text[:300]
-        if response.status_code == 404:
-            raise HandoffNotFound(detail)
-        if response.status_code == 409:
-            raise HandoffConflict(detail)
-        if response.status_code in (400, 422):
-            raise InvalidHandoff(detail)
-        raise HandoffUnavailable(f"the Rasa server answered {response.status_code}: {detail}")
+        error = error_for(response.status_code, response.text[:300], "the Rasa server")
+        if error is not None:
+            raise error

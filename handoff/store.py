@@ -46,6 +46,15 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
+def open_tables(engine: sa.engine.Engine, base: Any) -> sessionmaker:
+    """Create ``base``'s tables if missing; the session factory for them (HandoffUnavailable if down)."""
+    try:
+        base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise HandoffUnavailable(str(exc)) from exc
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
 def new_reference() -> str:
     return "H-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
 
@@ -196,11 +205,7 @@ class HandoffStore:
     """The queue and everything said in it."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
-        self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
-        try:
-            Base.metadata.create_all(engine)
-        except SQLAlchemyError as exc:
-            raise HandoffUnavailable(str(exc)) from exc
+        self._sessions = open_tables(engine, Base)
 
     @classmethod
     def from_url(cls, url: str) -> HandoffStore:

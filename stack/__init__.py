@@ -1,1 +1,1 @@
-"""Running the whole product on one machine: training and the three servers."""
+"""Running the whole product on one machine: training and the four servers."""

@@ -1,4 +1,4 @@
-"""The web app: the citizens' web chat page (later also the agent console and Open311 API)."""
+"""The web app: the citizens' web chat page (the agent console is the handoff service's, handoff/app.py)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -112,12 +111,8 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
 
 
 def session_expired(agent: Any, tracker: DialogueStateTracker) -> bool:
-    """Whether Rasa would start a new session with the next message (as its processor decides)."""
-    config = agent.domain.session_config
-    last = tracker.get_last_event_for(UserUttered)
-    if not config.are_sessions_enabled() or last is None:
-        return False
-    return bool(time.time() - last.timestamp > config.session_expiration_time * 60)
+    """Whether Rasa would start a new session with the next message: its processor's own rule."""
+    return bool(agent.processor._has_session_expired(tracker))
 
 
 async def relay_citizen_message(agent: Any, message: UserMessage, output: OutputChannel) -> bool:

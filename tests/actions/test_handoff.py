@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-import httpx
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import earlier_rejections
 from actions.frustration import ActionHandleFrustration, frustration_signals, is_shouting
 from actions.handoff import ActionRequestHuman, build_packet
-from handoff.client import HandoffClient
 from handoff.outbox import Outbox
 from handoff.packet import Reason, Urgency
-from handoff.settings import ClientSettings
-from open311.store import make_engine
 from tests.conftest import make_tracker
-from tests.handoff.conftest import TOKEN, app, relay  # noqa: F401  (the real handoff app, as fixtures)
+from tests.handoff.conftest import app, client_for, outbox, refused, relay  # noqa: F401  (fixtures too)
 
 pytestmark = pytest.mark.anyio
 
@@ -45,23 +41,6 @@ def conversation():
     return tracker
 
 
-def client_for(application) -> HandoffClient:
-    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN),
-                         transport=httpx.ASGITransport(app=application))
-
-
-def refused() -> HandoffClient:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN), transport=httpx.MockTransport(refuse))
-
-
-@pytest.fixture
-def outbox(tmp_path) -> Outbox:
-    return Outbox(make_engine(f"sqlite:///{tmp_path / 'actions.db'}"))
-
-
 def test_the_packet_carries_the_whole_context():
     packet = build_packet(conversation(), Reason.citizen_request)
     assert (packet.conversation_id, packet.channel, packet.language) == ("citizen-1", "socketio", "es")
@@ -88,7 +67,7 @@ async def test_escalation_queues_the_conversation_and_pauses_the_bot(app, outbox
     assert [row["conversation_id"] for row in app.state.service.store.queue()] == ["citizen-1"]
 
 
-async def test_escalation_while_the_service_is_down_is_saved_said_and_paused(outbox):
+async def test_escalation_while_the_service_is_down_is_saved_said_and_paused(outbox):  # noqa: F811
     dispatcher = CollectingDispatcher()
     events = await ActionRequestHuman(refused(), outbox).run(dispatcher, conversation(), {})
     assert dispatcher.messages[0]["response"] == "utter_handoff_saved"

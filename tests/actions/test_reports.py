@@ -15,9 +15,8 @@ from handoff.outbox import Outbox
 from open311.errors import StoreUnavailable
 from open311.services import ServiceCatalogue
 from open311.store import RequestStore, make_engine
-from tests.actions.test_handoff import client_for
 from tests.conftest import make_tracker
-from tests.handoff.conftest import app, relay  # noqa: F401  (the real handoff app, as fixtures)
+from tests.handoff.conftest import app, client_for, relay  # noqa: F401  (the real handoff app, as fixtures)
 
 pytestmark = pytest.mark.anyio
 

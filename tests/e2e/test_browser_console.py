@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -16,27 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.processes import Stack
 from tests.conftest import ROOT
-from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.e2e.test_browser import browser as browser  # noqa: F401  (the shared chromium)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PASSWORD = "console-e2e-" + uuid.uuid4().hex[:12]
 AGENT_NAME = "Ana Console"
 BOT_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed: `make test` installs it (scripts/install-browser.sh)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handoff.accounts import Accounts
 from handoff.app import create_app
+from handoff.client import HandoffClient
 from handoff.errors import HandoffConflict, HandoffUnavailable
+from handoff.outbox import Outbox
 from handoff.packet import ContextPacket, Reason, Sender, TranscriptEntry, Urgency
 from handoff.relay import RasaRelay
-from handoff.settings import HandoffSettings
+from handoff.settings import ClientSettings, HandoffSettings
+from open311.store import make_engine
 
 TOKEN = "test-token-" + "x" * 30
 PASSWORD = "correct horse battery"
@@ -70,6 +75,26 @@ def packet(conversation_id: str = "c1", reason: Reason = Reason.citizen_request,
                     TranscriptEntry(sender=Sender.bot, text="Sorry?", at=now)],
         slots={"issue_location": "123 Main Street"}, created_at=now,
     )
+
+
+def client_for(application: FastAPI) -> HandoffClient:
+    """The bot's client of the real service, in process."""
+    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN),
+                         transport=httpx.ASGITransport(app=application))
+
+
+def refused() -> HandoffClient:
+    """The bot's client while the service is down."""
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN), transport=httpx.MockTransport(refuse))
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Outbox:
+    """The action server's outbox, in its own database."""
+    return Outbox(make_engine(f"sqlite:///{tmp_path / 'actions.db'}"))
 
 
 @pytest.fixture

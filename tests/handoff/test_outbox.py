@@ -6,26 +6,9 @@ import pytest
 from handoff.client import HandoffClient
 from handoff.outbox import Outbox, deliver, deliver_due, pause_after
 from handoff.settings import ClientSettings
-from open311.store import make_engine
-from tests.handoff.conftest import TOKEN, packet
+from tests.handoff.conftest import TOKEN, client_for, packet, refused
 
 pytestmark = pytest.mark.anyio
-
-
-def client_for(app) -> HandoffClient:  # the real service, in process
-    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN), transport=httpx.ASGITransport(app=app))
-
-
-def down() -> HandoffClient:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    return HandoffClient(ClientSettings(url="http://handoff", token=TOKEN), transport=httpx.MockTransport(refuse))
-
-
-@pytest.fixture
-def outbox(tmp_path) -> Outbox:
-    return Outbox(make_engine(f"sqlite:///{tmp_path / 'actions.db'}"))
 
 
 def make_due(outbox: Outbox) -> None:
@@ -48,7 +31,7 @@ async def test_a_packet_is_delivered_at_once_when_the_service_is_up(app, outbox)
 
 async def test_a_packet_waits_while_the_service_is_down_and_arrives_exactly_once(app, outbox):
     outbox.add(packet("c1"), "k1")
-    assert await deliver(outbox, down(), packet("c1"), "k1", tries=2) is None
+    assert await deliver(outbox, refused(), packet("c1"), "k1", tries=2) is None
     assert outbox.status("k1") == "pending"
     assert await deliver_due(outbox, client_for(app)) == 0  # not due yet: it waits before trying again
     make_due(outbox)
