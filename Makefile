@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train faq faq-check faq-gaps agent lint unit bench bench-handoff bench-nlu bench-faq bench-lang bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps agent lint unit bench bench-handoff bench-triage bench-nlu bench-faq bench-lang bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
@@ -22,7 +22,7 @@ help:
 	@echo "make faq-check  check the FAQ files and list every problem"
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
 	@echo "make agent NAME=ana ROLE=admin  create an agent console account (asks for the password)"
-	@echo "make bench  run the NLU, FAQ, language, latency and handoff benchmarks (results in benchmarks/results/)"
+	@echo "make bench  run the NLU, FAQ, language, latency, handoff and triage benchmarks (results in benchmarks/results/)"
 
 $(STAMP): $(REQUIREMENTS) scripts/find-python310.sh
 	@python310=$$(scripts/find-python310.sh) || exit 1; \
@@ -66,7 +66,7 @@ test: train faq lint
 unit: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow"
 
-bench: bench-nlu bench-faq bench-lang bench-latency bench-handoff
+bench: bench-nlu bench-faq bench-lang bench-latency bench-handoff bench-triage
 
 bench-nlu: $(STAMP)
 	$(PY) -m benchmarks.nlu_clinc
@@ -84,6 +84,9 @@ bench-latency: train
 
 bench-handoff: train
 	$(PY) -m benchmarks.handoff
+
+bench-triage: $(STAMP)
+	$(PY) -m benchmarks.triage
 
 clean:
 	rm -rf models/*.tar.gz models/*.fingerprint var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """Cached default collaborators for actions (rasa-sdk builds actions with no arguments).
 
-Content files (service catalogue, renewal rules) are re-read when they change on
-disk, so the content team's edits apply without restarting the action server.
+Content files (service catalogue, triage and renewal rules) are re-read when they
+change on disk (bot/content.py), so the content team's edits apply without
+restarting the action server.
 Imports happen inside the functions: the action modules import this one.
 """
 
@@ -9,41 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from actions.settings import get_settings
+from bot.content import load_when_changed
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-_content: dict[Path, tuple[float, Any]] = {}
-_content_lock = threading.Lock()
-
-
-def load_when_changed(path: Path, load: Callable[[Path], T]) -> T:
-    """``load(path)``, reused until the file's modification time changes.
-
-    A file that fails to load keeps the last good version in use (and the error
-    is raised only when there is none).
-    """
-    stamp = path.stat().st_mtime
-    with _content_lock:
-        cached = _content.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]  # type: ignore[no-any-return]
-        try:
-            value = load(path)
-        except Exception:
-            if cached is not None:
-                logger.error("could not reload %s; keeping the last good one", path, exc_info=True)
-                return cached[1]  # type: ignore[no-any-return]
-            raise
-        _content[path] = (stamp, value)
-        return value
-
-
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
@@ -56,6 +29,7 @@ if TYPE_CHECKING:
     from open311.store import RequestStore
     from retrieval.gaps import GapLog
     from retrieval.search import FaqSearcher
+    from triage.config import TriageConfig
 
 
 @lru_cache(maxsize=1)
@@ -135,3 +109,9 @@ def language_config() -> LanguageConfig:
     from bot.language import LANGUAGES_FILE, LanguageConfig
 
     return load_when_changed(LANGUAGES_FILE, LanguageConfig.from_file)
+
+
+def triage_config() -> TriageConfig:
+    from triage.config import DEFAULT_RULES, TriageConfig
+
+    return load_when_changed(DEFAULT_RULES, TriageConfig.from_file)

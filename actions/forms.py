@@ -14,6 +14,8 @@ from rasa_sdk.types import DomainDict
 from handoff.packet import Reason
 
 REJECTIONS_BEFORE_HUMAN = 3
+# Messages a form must never take as an answer: the rules for them stop the form.
+INTERRUPTING_INTENTS = frozenset({"emergency"})
 
 
 def _rejects(event: dict[str, Any], slot: str) -> bool:
@@ -48,6 +50,8 @@ class CitizenFormValidation(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if (tracker.latest_message.get("intent") or {}).get("name") in INTERRUPTING_INTENTS:
+            return []  # nothing filled: Rasa rejects the form and the emergency rule runs
         slot = tracker.get_slot("requested_slot")
         earlier = earlier_rejections(tracker, slot) if slot else 0  # before run() adds this turn's events
         events = await super().run(dispatcher, tracker, domain)

@@ -5,7 +5,9 @@ posts it to the handoff service, tells the citizen where they stand, and pauses
 the conversation (``ConversationPaused``): the bot says nothing until the agent
 hands back (see docs/handoff.md). Every trigger ends here: an explicit request,
 two messages not understood (actions/fallback.py), a form that failed
-(actions/forms.py, actions/reports.py), frustration (actions/frustration.py).
+(actions/forms.py, actions/reports.py), frustration (actions/frustration.py),
+an emergency (actions/emergency.py). The packet carries the triage of the
+conversation (triage/), whose urgency can raise the reason's.
 """
 
 from __future__ import annotations
@@ -42,13 +44,18 @@ from handoff.packet import (
     Reason,
     Sender,
     TranscriptEntry,
+    Triage,
     Urgency,
 )
 from handoff.summary import summarize
+from open311.errors import Open311Error
+from triage import triage
+from triage.errors import TriageError
 
 logger = logging.getLogger(__name__)
 
 RECENT_INTENTS = 5
+TRIAGED_MESSAGES = 3  # the citizen's latest typed messages triage reads
 URGENCY = {
     Reason.emergency: Urgency.emergency,
     Reason.frustration: Urgency.high,
@@ -147,6 +154,29 @@ def form_at_latest_message(tracker: Tracker) -> str | None:
     return None
 
 
+def triage_of(tracker: Tracker, slots: dict[str, Any], reason: Reason) -> Triage | None:
+    """Category, department and urgency of the conversation, from the citizen's latest messages and the form."""
+    typed = [e.get("text") or "" for e in _user_events(tracker) if not (e.get("text") or "").startswith("/")]
+    latest_intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    try:
+        result = triage(
+            " ".join(reversed(typed[:TRIAGED_MESSAGES])),
+            intent=latest_intent,
+            service_code=slots.get("issue_type"),
+            answers=slots.get("report_attributes") or {},
+            config=defaults.triage_config(),
+            catalogue=defaults.service_catalogue(),
+        )
+    except (TriageError, Open311Error, OSError):
+        logger.error("could not triage conversation %s", tracker.sender_id, exc_info=True)
+        return None
+    return Triage(
+        category=result.category, urgency=Urgency(result.urgency), department=result.department,
+        emergency=result.emergency, evidence=(result.evidence or "")[:500] or None,
+        emergency_number_given=reason is Reason.emergency,
+    )
+
+
 def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = None,
                  slot_changes: dict[str, Any] | None = None) -> ContextPacket:
     """Everything an agent needs, from the tracker the action server was sent.
@@ -158,13 +188,17 @@ def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = Non
         name: value for name, value in {**tracker.slots, **(slot_changes or {})}.items()
         if value is not None and name not in INTERNAL_SLOTS and name != active_form
     }
+    triaged = triage_of(tracker, slots, reason)
+    urgency = URGENCY[reason]
+    if triaged is not None and triaged.urgency.rank < urgency.rank:
+        urgency = triaged.urgency
     packet = ContextPacket(
         schema_version=SCHEMA_VERSION,
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel(),
         language=current_language(tracker),
         reason=reason,
-        urgency=URGENCY[reason],
+        urgency=urgency,
         team=team_for(tracker, active_form),
         summary="",
         transcript=transcript(tracker),
@@ -173,7 +207,7 @@ def build_packet(tracker: Tracker, reason: Reason, active_form: str | None = Non
         intents=recent_intents(tracker),
         entities=recent_entities(tracker),
         faq_candidates=faq_candidates(slots),
-        triage=None,
+        triage=triaged,
         created_at=datetime.now(timezone.utc),
     )
     packet.summary = summarize(packet)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 MAX_TEXT = 5000
 MAX_TRANSCRIPT = 400
 
@@ -88,6 +88,8 @@ class Triage(BaseModel):
     category: str | None = None
     urgency: Urgency = Urgency.normal
     department: str | None = None
+    emergency: str | None = Field(None, description="the kind of emergency (gas, fire, ...), if any")
+    evidence: str | None = Field(None, max_length=500, description="the words or intent triage decided on")
     emergency_number_given: bool = False
 
 

@@ -5,7 +5,7 @@ import os
 import pytest
 import yaml
 
-from actions.defaults import load_when_changed
+from bot.content import load_when_changed
 from open311.services import ServiceCatalogue
 
 CATALOGUE = """services:

@@ -1,0 +1,71 @@
+"""Emergencies: the emergency number and safety advice at once, then an urgent handoff.
+
+The NLU pipeline's EmergencyDetector (the city's triage rules) gives the message
+the intent ``emergency`` and its kind; rules run this action before anything
+else, inside a form too (the form is stopped; the packet keeps what it had).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import defaults
+from actions.handoff import escalate, form_at_latest_message
+from handoff.client import HandoffClient
+from handoff.outbox import Outbox
+from handoff.packet import Reason
+from triage import detect_emergency
+from triage.errors import TriageError
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_KIND = "danger"  # the advice that fits any emergency: call, get safe, don't confront
+FALLBACK_NUMBER = "911"
+
+
+def emergency_kind(tracker: Tracker) -> str:
+    """The kind the NLU pipeline found, or the rules' verdict on the text, or the general advice."""
+    found = tracker.latest_message.get("emergency") or {}
+    if isinstance(found, dict) and found.get("kind"):
+        return str(found["kind"])
+    try:
+        emergency = detect_emergency(tracker.latest_message.get("text") or "")
+    except TriageError:
+        logger.error("the triage rules cannot be read", exc_info=True)
+        emergency = None
+    return emergency.kind if emergency else FALLBACK_KIND
+
+
+def emergency_number() -> str:
+    try:
+        return defaults.triage_config().emergency_number
+    except (TriageError, OSError):
+        logger.error("the triage rules cannot be read; giving %s", FALLBACK_NUMBER, exc_info=True)
+        return FALLBACK_NUMBER
+
+
+class ActionHandleEmergency(Action):
+    """Tells the citizen to call the emergency number, with advice for the kind, then hands over urgently."""
+
+    def __init__(self, client: HandoffClient | None = None, outbox: Outbox | None = None) -> None:
+        self._client = client
+        self._outbox = outbox
+
+    def name(self) -> str:
+        return "action_handle_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        kind = emergency_kind(tracker)
+        response = f"utter_emergency_{kind}"
+        if not any(name == response for name in (domain.get("responses") or {})):
+            response = f"utter_emergency_{FALLBACK_KIND}"
+        dispatcher.utter_message(response=response, emergency_number=emergency_number())
+        return await escalate(dispatcher, tracker, Reason.emergency, active_form=form_at_latest_message(tracker),
+                              client=self._client, outbox=self._outbox)
