@@ -1,4 +1,5 @@
-"""`python -m actions [rasa-sdk options]`: the action server, FAQ model loaded up front, handoff outbox running.
+"""`python -m actions [rasa-sdk options]`: the action server, FAQ model loaded up front, handoff outbox and
+status notifications running.
 
 Loading the sentence embedder takes seconds; doing it while the server starts means
 the first citizen to ask a general question does not wait for it.
@@ -14,6 +15,10 @@ from rasa_sdk.__main__ import main as rasa_sdk_main
 from actions import defaults
 from handoff.errors import HandoffError
 from handoff.outbox import Deliverer
+from handoff.relay import RasaRelay
+from handoff.settings import get_settings as get_handoff_settings
+from open311.errors import Open311Error
+from open311.watcher import Notify, start_watcher
 from retrieval.errors import RetrievalError
 
 logger = logging.getLogger(__name__)
@@ -35,9 +40,24 @@ def start_outbox() -> None:
         logger.error("the handoff outbox cannot be opened; packets are posted without it", exc_info=True)
 
 
+def rasa_notify() -> Notify:
+    """Notices to citizens go through the Rasa server's handoff channel (built inside the watcher's loop)."""
+    settings = get_handoff_settings()
+    return RasaRelay(settings.rasa_url, settings.token).notify
+
+
+def start_status_notifications() -> None:
+    """Tell citizens when a request they filed or joined changes status."""
+    try:
+        start_watcher(defaults.request_followers(), defaults.open311_client(), rasa_notify)
+    except Open311Error:
+        logger.error("the request followers cannot be opened; no status notifications", exc_info=True)
+
+
 def main() -> None:
     threading.Thread(target=warm_up, name="faq-warm-up", daemon=True).start()
     start_outbox()
+    start_status_notifications()
     rasa_sdk_main()
 
 

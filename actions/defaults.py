@@ -25,25 +25,33 @@ if TYPE_CHECKING:
     from bot.language import LanguageConfig
     from handoff.client import HandoffClient
     from handoff.outbox import Outbox
+    from open311.client import Open311Client
+    from open311.followers import FollowerStore
     from open311.services import ServiceCatalogue
-    from open311.store import RequestStore
     from retrieval.gaps import GapLog
     from retrieval.search import FaqSearcher
     from triage.config import TriageConfig
 
 
 @lru_cache(maxsize=1)
-def _engine() -> sa.engine.Engine:
+def _engine() -> sa.engine.Engine:  # the bot's own tables: handoff outbox, FAQ gaps, request followers
     from open311.store import make_engine
 
     return make_engine(get_settings().database_url)
 
 
 @lru_cache(maxsize=1)
-def request_store() -> RequestStore:
-    from open311.store import RequestStore
+def open311_client() -> Open311Client:
+    from open311.client import Open311Client
 
-    return RequestStore(_engine())
+    return Open311Client()
+
+
+@lru_cache(maxsize=1)
+def request_followers() -> FollowerStore:
+    from open311.followers import FollowerStore
+
+    return FollowerStore(_engine())
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +120,6 @@ def language_config() -> LanguageConfig:
 
 
 def triage_config() -> TriageConfig:
-    from triage.config import DEFAULT_RULES, TriageConfig
+    from triage import default_config
 
-    return load_when_changed(DEFAULT_RULES, TriageConfig.from_file)
+    return default_config()

@@ -22,11 +22,16 @@ def _rejects(event: dict[str, Any], slot: str) -> bool:
     return event.get("event") == "slot" and event.get("name") == slot and event.get("value") is None
 
 
-def earlier_rejections(tracker: Tracker, slot: str) -> int:
-    """How many answers to the question for ``slot`` were turned down since the form asked it."""
+def earlier_rejections(tracker: Tracker, slot: str, progress: str | None = None) -> int:
+    """How many answers to the question for ``slot`` were turned down since the form asked it.
+
+    ``progress``: a slot whose change means the same slot now asks a new question.
+    """
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop":
+            break
+        if progress and event.get("event") == "slot" and event.get("name") == progress:
             break
         if event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value") != slot:
             break
@@ -43,6 +48,8 @@ class CitizenFormValidation(FormValidationAction):
     """
 
     never_hand_over: frozenset[str] = frozenset()
+    # Slots that ask several questions in turn (slot -> the slot that records each answer).
+    progress_slots: dict[str, str] = {}
 
     @abstractmethod
     def name(self) -> str: ...
@@ -53,10 +60,13 @@ class CitizenFormValidation(FormValidationAction):
         if (tracker.latest_message.get("intent") or {}).get("name") in INTERRUPTING_INTENTS:
             return []  # nothing filled: Rasa rejects the form and the emergency rule runs
         slot = tracker.get_slot("requested_slot")
-        earlier = earlier_rejections(tracker, slot) if slot else 0  # before run() adds this turn's events
+        progress = self.progress_slots.get(slot or "")
+        earlier = earlier_rejections(tracker, slot, progress) if slot else 0  # before this turn's events
         events = await super().run(dispatcher, tracker, domain)
         if not slot or slot in self.never_hand_over or not any(_rejects(e, slot) for e in events):
             return events
+        if progress and any(e.get("event") == "slot" and e.get("name") == progress for e in events):
+            return events  # answered: the next question comes
         if earlier + 1 < REJECTIONS_BEFORE_HUMAN:
             return events
         dispatcher.utter_message(response="utter_form_failed_handoff")

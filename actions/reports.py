@@ -1,9 +1,21 @@
-"""Street problem reports: the report form, its confirmation, and filing the service request."""
+"""Street problem reports: the report form, its questions, duplicates, and filing through Open311.
+
+The questions after "what, where, describe it" are the service definition's
+attributes, read from the Open311 server (open311/client.py) in the citizen's
+language. Before filing, an open request of the same service at the same place is
+looked for; the citizen may follow it instead of filing another. Either way the
+conversation follows the request, and is told when its status changes
+(open311/watcher.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -20,9 +32,9 @@ from actions.language import current_language
 from bot.language import LanguageConfig
 from bot.text import alternation, clean_text, fold
 from handoff.packet import Reason
+from open311.client import Open311Client, RemoteRequest
 from open311.errors import Open311Error
-from open311.services import Service, ServiceCatalogue
-from open311.store import RequestStore
+from open311.services import Attribute, Service, ServiceCatalogue
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +43,9 @@ LOCATION_MAX_CHARS = 200
 DESCRIPTION_MIN_CHARS = 4
 DESCRIPTION_MAX_CHARS = 1000
 NO_PHOTO = "none"
-REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_photo", "report_confirmed")
+REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_details", "report_attributes",
+                "issue_photo", "report_confirmed", "duplicate_of", "join_existing")
+SKIPPED = ""  # the answer kept for an optional question the citizen skipped
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
@@ -70,17 +84,104 @@ def looks_like_location(text: str) -> bool:
     )
 
 
+async def service_questions(client: Open311Client, catalogue: ServiceCatalogue, code: str,
+                            language: str) -> tuple[Attribute, ...]:
+    """The service definition's questions in the citizen's language; the local catalogue's if the server fails."""
+    try:
+        return await client.service_attributes(code, language)
+    except Open311Error:
+        logger.warning("could not read the definition of %s; asking the catalogue's questions", code, exc_info=True)
+        return catalogue.get(code).in_language(language).attributes if code in catalogue else ()
+
+
+def next_question(attributes: Sequence[Attribute], answers: dict[str, Any]) -> Attribute | None:
+    return next((a for a in attributes if a.variable and a.code not in answers), None)
+
+
+def match_answer(attribute: Attribute, text: str) -> str | None:
+    """The key of a list attribute's value the citizen chose (by key, name or number); the text otherwise."""
+    if not attribute.is_list:
+        return text
+    folded = fold(text).strip(" .!")
+    for number, value in enumerate(attribute.values, start=1):
+        if folded in (fold(value.key), fold(value.name), str(number)):
+            return value.key
+    for value in attribute.values:  # "bigger" for "Bigger than a car tyre"
+        if len(folded) >= 3 and fold(value.name).startswith(folded):
+            return value.key
+    return None
+
+
+def _distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    rad = math.radians
+    a = (math.sin(rad(lat2 - lat1) / 2) ** 2
+         + math.cos(rad(lat1)) * math.cos(rad(lat2)) * math.sin(rad(long2 - long1) / 2) ** 2)
+    return 6_371_000 * 2 * math.asin(math.sqrt(a))
+
+
+def _place_words(address: str) -> set[str]:
+    ignored = {"the", "street", "st", "calle", "rue", "avenue", "ave", "av", "de", "la", "el", "du", "des", "at",
+               "near"}
+    return {word for word in re.findall(r"\w+", fold(address)) if word not in ignored}
+
+
+def same_place(address: str | None, request: RemoteRequest, lat: float | None = None, long: float | None = None,
+               metres: float = 50.0) -> bool:
+    """Whether a request is at the place the citizen gave: within ``metres``, or the same address words."""
+    if lat is not None and long is not None and request.lat is not None and request.long is not None:
+        return _distance_metres(lat, long, request.lat, request.long) <= metres
+    if not address or not request.address:
+        return False
+    mine, theirs = _place_words(address), _place_words(request.address)
+    return bool(mine) and len(mine & theirs) / len(mine | theirs) >= 0.6
+
+
+async def find_duplicate(client: Open311Client, service_code: str, address: str | None) -> RemoteRequest | None:
+    """An open request of the same service at the same place, filed recently."""
+    since = datetime.now(timezone.utc) - timedelta(days=client.settings.duplicate_days)
+    try:
+        candidates = await client.find_requests(service_code=service_code, status="open", start_date=since)
+    except Open311Error:
+        logger.warning("could not look for duplicates of a %s report", service_code, exc_info=True)
+        return None
+    return next((r for r in candidates if same_place(address, r, metres=client.settings.duplicate_metres)), None)
+
+
 class ValidateStreetReportForm(CitizenFormValidation):
     """What, where, a description, an optional photo, then the citizen's yes."""
 
-    never_hand_over = frozenset({"report_confirmed"})  # "no, let me correct it" is not a failure
+    # "No, let me correct it" and "no, file a new one" are not failures.
+    never_hand_over = frozenset({"report_confirmed", "join_existing"})
+    progress_slots = {"issue_details": "report_attributes"}  # each answer moves on to the next question
 
-    def __init__(self, catalogue: ServiceCatalogue | None = None) -> None:
+    def __init__(self, catalogue: ServiceCatalogue | None = None, client: Open311Client | None = None) -> None:
         self._catalogue = catalogue
+        self._client = client
 
     @property
     def catalogue(self) -> ServiceCatalogue:
         return self._catalogue or defaults.service_catalogue()
+
+    @property
+    def client(self) -> Open311Client:
+        return self._client or defaults.open311_client()
+
+    async def _questions(self, tracker: Tracker) -> tuple[Attribute, ...]:
+        code = tracker.get_slot("issue_type")
+        return await service_questions(self.client, self.catalogue, code, current_language(tracker)) if code else ()
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """The service's questions only while one is unanswered; "join it?" only when a duplicate was found."""
+        slots = list(domain_slots)
+        answers = tracker.get_slot("report_attributes") or {}
+        if "issue_details" in slots and (not tracker.get_slot("issue_type")
+                                         or next_question(await self._questions(tracker), answers) is None):
+            slots.remove("issue_details")
+        if "join_existing" in slots and not tracker.get_slot("duplicate_of"):
+            slots.remove("join_existing")
+        return slots
 
     def name(self) -> str:
         return "validate_street_report_form"
@@ -144,11 +245,31 @@ class ValidateStreetReportForm(CitizenFormValidation):
         dispatcher.utter_message(response="utter_photo_invalid")
         return {"issue_photo": None}
 
-    def validate_report_confirmed(
+    async def validate_issue_details(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        answers = dict(tracker.get_slot("report_attributes") or {})
+        question = next_question(await self._questions(tracker), answers)
+        if question is None:
+            return {"issue_details": None}
+        text = clean_text(str(value or ""))[:DESCRIPTION_MAX_CHARS]
+        if not question.required and is_skip(tracker, text):
+            answer: str | None = SKIPPED
+        else:
+            answer = match_answer(question, text) if text else None
+        if answer is None:
+            dispatcher.utter_message(response="utter_attribute_invalid")
+            return {"issue_details": None}
+        answers[question.code] = answer
+        return {"report_attributes": answers, "issue_details": None}
+
+    async def validate_report_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is True:
-            return {"report_confirmed": True}
+            duplicate = await find_duplicate(self.client, reported_service(self.catalogue, tracker).service_code,
+                                             tracker.get_slot("issue_location"))
+            return {"report_confirmed": True, "duplicate_of": duplicate.service_request_id if duplicate else None}
         # "No, let me correct it": keep what was reported, ask the rest again.
         dispatcher.utter_message(response="utter_report_correct")
         return {
@@ -156,7 +277,37 @@ class ValidateStreetReportForm(CitizenFormValidation):
             "issue_location": None,
             "issue_description": None,
             "issue_photo": None,
+            "report_attributes": None,
         }
+
+    def validate_join_existing(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"join_existing": bool(value)}
+
+
+class ActionAskIssueDetails(Action):
+    """Asks the service definition's next unanswered question, with its values as buttons."""
+
+    def __init__(self, catalogue: ServiceCatalogue | None = None, client: Open311Client | None = None) -> None:
+        self._catalogue = catalogue
+        self._client = client
+
+    def name(self) -> str:
+        return "action_ask_issue_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        questions = await service_questions(self._client or defaults.open311_client(),
+                                            self._catalogue or defaults.service_catalogue(),
+                                            tracker.get_slot("issue_type") or OTHER_SERVICE, current_language(tracker))
+        question = next_question(questions, tracker.get_slot("report_attributes") or {})
+        if question is None:
+            return []
+        buttons = [{"title": value.name, "payload": value.name} for value in question.values]
+        dispatcher.utter_message(text=question.description, buttons=buttons)
+        return []
 
 
 class ActionAskReportConfirmed(Action):
@@ -171,22 +322,33 @@ class ActionAskReportConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        service = reported_service(self._catalogue or defaults.service_catalogue(), tracker)
+        service = reported_service(self._catalogue or defaults.service_catalogue(), tracker).in_language(
+            current_language(tracker))
         dispatcher.utter_message(
             response="utter_report_summary",
-            service_name=service.in_language(current_language(tracker)).service_name,
+            service_name=service.service_name,
+            details=details_text(service, tracker.get_slot("report_attributes") or {}) or "-",
             photo=photo_link(tracker) or "-",
         )
         return []
 
 
-class ActionFileServiceRequest(Action):
-    """Files the confirmed report as a service request and gives its id."""
+def details_text(service: Service, answers: dict[str, Any]) -> str:
+    """The answers as the citizen read them: "Bigger than a car tyre; Yes"."""
+    shown = []
+    for code, answer in answers.items():
+        attribute = service.attribute(code)
+        value = attribute.value(str(answer)) if attribute else None
+        if answer != SKIPPED:
+            shown.append(value.name if value else str(answer))
+    return "; ".join(shown)
 
-    def __init__(
-        self, store: RequestStore | None = None, catalogue: ServiceCatalogue | None = None
-    ) -> None:
-        self._store = store
+
+class ActionFileServiceRequest(Action):
+    """Files the confirmed report through Open311 (or joins the duplicate the citizen chose) and follows it."""
+
+    def __init__(self, client: Open311Client | None = None, catalogue: ServiceCatalogue | None = None) -> None:
+        self._client = client
         self._catalogue = catalogue
 
     def name(self) -> str:
@@ -196,18 +358,23 @@ class ActionFileServiceRequest(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         service = reported_service(self._catalogue or defaults.service_catalogue(), tracker)
+        client = self._client or defaults.open311_client()
+        language = current_language(tracker)
+        agency = service.in_language(language).agency_responsible
+        duplicate = tracker.get_slot("duplicate_of")
         try:
-            store = self._store or defaults.request_store()
-            request = store.create(
-                service_code=service.service_code,
-                service_name=service.service_name,
+            if duplicate and tracker.get_slot("join_existing"):
+                await follow(client, duplicate, tracker.sender_id)
+                dispatcher.utter_message(response="utter_report_joined", request_id=duplicate, agency=agency)
+                return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+            answers = {code: str(value) for code, value in (tracker.get_slot("report_attributes") or {}).items()
+                       if value != SKIPPED}
+            filed = await client.create_request(
+                service.service_code,
                 description=tracker.get_slot("issue_description") or "",
                 address_string=tracker.get_slot("issue_location"),
-                agency_responsible=service.agency_responsible,
                 media_url=photo_link(tracker),
-                conversation_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel(),
-                language=current_language(tracker),
+                answers=answers,
             )
         except Open311Error:
             logger.error("could not file a service request", exc_info=True)
@@ -216,12 +383,19 @@ class ActionFileServiceRequest(Action):
             handed = await escalate(dispatcher, tracker, Reason.form_failed, active_form="street_report_form",
                                     slot_changes={"report_confirmed": True})
             return [SlotSet("report_confirmed", None), *handed]
-        dispatcher.utter_message(
-            response="utter_report_filed",
-            request_id=request.service_request_id,
-            agency=service.in_language(current_language(tracker)).agency_responsible,
-        )
+        try:
+            await follow(client, filed.service_request_id, tracker.sender_id)
+        except Open311Error:  # filed all the same; only the notifications are lost
+            logger.error("could not follow %s for %s", filed.service_request_id, tracker.sender_id, exc_info=True)
+        dispatcher.utter_message(response="utter_report_filed", request_id=filed.service_request_id, agency=agency)
         return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+async def follow(client: Open311Client, service_request_id: str, conversation_id: str) -> None:
+    """The conversation is told about this request's status changes from now on (open311/watcher.py)."""
+    request = await client.get_request(service_request_id)
+    status, notes = (request.status, request.status_notes) if request else ("open", None)
+    await asyncio.to_thread(defaults.request_followers().follow, service_request_id, conversation_id, status, notes)
 
 
 class ActionResetReport(Action):

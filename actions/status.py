@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,9 @@ from actions.forms import CitizenFormValidation
 from actions.language import current_language
 from actions.responses import response_text
 from actions.settings import get_settings
+from open311.client import Open311Client
 from open311.errors import Open311Error
-from open311.store import RequestStore, find_request_id
+from open311.store import find_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +55,8 @@ class ValidateStatusForm(CitizenFormValidation):
 class ActionRequestStatus(Action):
     """Looks the request up and tells its status and notes."""
 
-    def __init__(self, store: RequestStore | None = None) -> None:
-        self._store = store
+    def __init__(self, client: Open311Client | None = None) -> None:
+        self._client = client
 
     def name(self) -> str:
         return "action_request_status"
@@ -65,8 +67,7 @@ class ActionRequestStatus(Action):
         request_id = tracker.get_slot("request_id") or ""
         reset: list[EventType] = [SlotSet("request_id", None)]
         try:
-            store = self._store or defaults.request_store()
-            request = store.get(request_id)
+            request = await (self._client or defaults.open311_client()).get_request(request_id)
         except Open311Error:
             logger.error("could not read service request %s", request_id, exc_info=True)
             dispatcher.utter_message(response="utter_status_unavailable")
@@ -75,18 +76,19 @@ class ActionRequestStatus(Action):
             dispatcher.utter_message(response="utter_status_unknown", request_id=request_id)
             return reset
         language = current_language(tracker)
-        updated = request.updated_datetime.astimezone(ZoneInfo(get_settings().timezone))
+        updated = (request.updated_datetime or request.requested_datetime or datetime.now(timezone.utc)).astimezone(
+            ZoneInfo(get_settings().timezone))
         catalogue = defaults.service_catalogue()
         service_name = (
             catalogue.get(request.service_code).in_language(language).service_name
-            if request.service_code in catalogue
-            else request.service_name
+            if request.service_code and request.service_code in catalogue
+            else request.service_name or "-"
         )
         dispatcher.utter_message(
             response="utter_status_found",
             request_id=request.service_request_id,
             service_name=service_name,
-            address=request.address_string or response_text(domain, "utter_word_no_address", language) or "-",
+            address=request.address or response_text(domain, "utter_word_no_address", language) or "-",
             status=response_text(domain, f"utter_word_status_{request.status}", language) or request.status,
             status_notes=request.status_notes or "",
             updated=format_moment(updated, language, with_year=True),

@@ -110,6 +110,11 @@ def base_env(settings: StackSettings) -> dict[str, str]:
             "CITYBOT_DATABASE_URL": settings.database_url,
             "CITYBOT_HANDOFF_URL": settings.handoff_url(),
             "CITYBOT_HANDOFF_TOKEN": settings.handoff_secret(),
+            "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
+            # The bot files reports through the web app's Open311 server (a city may point it at its own).
+            "CITYBOT_OPEN311_URL": settings.open311_url(),
+            "CITYBOT_OPEN311_API_KEY": settings.open311_keys()[0],
+            "CITYBOT_OPEN311_POLL_SECONDS": str(settings.open311_poll_seconds),
         }
     )
     return env
@@ -151,7 +156,9 @@ def build_servers(settings: StackSettings) -> list[Server]:
         env=rasa_env,
         log_path=logs / "rasa.log",
     )
-    web_env = {**env, "CITYBOT_WEB_RASA_PUBLIC_URL": settings.rasa_public_url()}
+    api_key, staff_key = settings.open311_keys()
+    web_env = {**env, "CITYBOT_WEB_RASA_PUBLIC_URL": settings.rasa_public_url(),
+               "CITYBOT_WEB_OPEN311_API_KEYS": api_key, "CITYBOT_WEB_OPEN311_STAFF_KEYS": staff_key}
     web = Server(
         name="web app",
         command=[_bin("uvicorn"), "web.app:app", "--host", host,
@@ -170,7 +177,6 @@ def build_servers(settings: StackSettings) -> list[Server]:
                  "--timeout-graceful-shutdown", "3"],
         health_url=f"http://{host}:{settings.handoff_port}/health",
         env={**env, "CITYBOT_HANDOFF_DATABASE_URL": settings.handoff_database_url,
-             "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
              "CITYBOT_MODE": settings.mode},
         log_path=logs / "handoff.log",
     )

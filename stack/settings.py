@@ -26,6 +26,11 @@ class StackSettings(BaseSettings):
     rasa_api_token: str = ""  # protects Rasa's HTTP API (trackers); generated in local mode
     handoff_token: str = ""  # shared by the bot and the handoff service; generated in local mode
     handoff_database_url: str = ""  # default: SQLite under var_dir
+    # The bot's key for the web app's Open311 server, and the back office's (may change statuses);
+    # generated in local mode. open311_poll_seconds: how often status changes are looked for.
+    open311_api_key: str = ""
+    open311_staff_key: str = ""
+    open311_poll_seconds: float = 30.0
 
     class Config:
         env_prefix = "CITYBOT_"
@@ -69,6 +74,16 @@ class StackSettings(BaseSettings):
         """The token the bot and the handoff service share: configured, or generated in local mode."""
         self.handoff_token = self._secret(self.handoff_token, "handoff_token", "CITYBOT_HANDOFF_TOKEN")
         return self.handoff_token
+
+    def open311_keys(self) -> tuple[str, str]:
+        """(the bot's Open311 API key, the back office's staff key): configured, or generated in local mode."""
+        self.open311_api_key = self._secret(self.open311_api_key, "open311_api_key", "CITYBOT_OPEN311_API_KEY")
+        self.open311_staff_key = self._secret(self.open311_staff_key, "open311_staff_key",
+                                              "CITYBOT_OPEN311_STAFF_KEY")
+        return self.open311_api_key, self.open311_staff_key
+
+    def open311_url(self) -> str:
+        return f"{self.web_url()}/open311/v2"
 
     def _secret(self, configured: str, file_name: str, variable: str) -> str:
         if configured:

@@ -1,4 +1,7 @@
-"""The web app: the citizens' web chat page (the agent console is the handoff service's, handoff/app.py)."""
+"""The web app: the citizens' web chat page and the city's Open311 GeoReport v2 server (open311/api.py).
+
+The agent console is the handoff service's (handoff/app.py).
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,15 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from web.settings import WebSettings, get_settings
+from open311 import api as open311_api
+from web.deps import SettingsDep
+from web.settings import get_settings
 from web.translations import PageText, bold, get_page_text
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["bold"] = bold
 
-SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 PageTextDep = Annotated[PageText, Depends(get_page_text)]
 
 
@@ -49,6 +53,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="City citizen support", docs_url=None, redoc_url=None)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(open311_api.router)
+    open311_api.add_exception_handlers(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def chat_page(request: Request, settings: SettingsDep, page_text: PageTextDep) -> HTMLResponse:

@@ -7,7 +7,8 @@ tracker and passed to the handoff service without NLU or policies (it is for the
 agent). The ``HandoffInput`` channel is how the handoff service reaches back:
 
     POST /webhooks/handoff/message   an agent's reply, sent on the citizen's channel
-    POST /webhooks/handoff/notify    a ``utter_handoff_*`` response in the citizen's language
+    POST /webhooks/handoff/notify    a ``utter_handoff_*`` or ``utter_request_status_*`` response in the
+                                     citizen's language (the latter from open311/watcher.py)
     POST /webhooks/handoff/resume    the agent resolved: the bot takes over again
     GET  /webhooks/handoff/messages  the citizen's messages since the pause (to import missed ones)
 
@@ -48,7 +49,8 @@ logger = logging.getLogger(__name__)
 MAX_AGENT_TEXT = 5000
 MAX_RELAYED_TEXT = 5000
 LOCK_WAIT_SECONDS = 0.05
-NOTICE_PREFIX = "utter_handoff_"
+# Notices the service may send: about the handoff, and status changes of a citizen's requests (open311/watcher.py).
+NOTICE_PREFIXES = ("utter_handoff_", "utter_request_status_")
 # Commands that would end the pause in Rasa: during a handoff they are passed to the agent instead.
 STARTING_OVER = ("/restart", "/session_start")
 RELAY_DELAYED = "utter_handoff_relay_delayed"
@@ -296,8 +298,9 @@ class HandoffInput(InputChannel):
                 name = _text_field(body, "response", 64)
                 given = body.get("values")
                 values: dict[str, Any] = given if isinstance(given, dict) else {}
-                if name is None or not name.startswith(NOTICE_PREFIX):
-                    return response.json({"detail": f"'response' must name a {NOTICE_PREFIX}* response"}, status=400)
+                if name is None or not name.startswith(NOTICE_PREFIXES):
+                    return response.json({"detail": "'response' must name a utter_handoff_* or "
+                                                    "utter_request_status_* response"}, status=400)
                 try:
                     delivered = await _say(agent, tracker, _output_for(request, tracker), name, values)
                 except ValueError as exc:

@@ -52,9 +52,20 @@ def test_the_packet_carries_the_whole_context():
     assert [(e.entity, e.value) for e in packet.entities] == [("issue_type", "pothole")]
     assert [c.id for c in packet.faq_candidates] == ["roads-1"]
     assert packet.slots["issue_type"] == "pothole" and "requested_slot" not in packet.slots
-    assert (packet.active_form, packet.team, packet.urgency) == ("street_report_form", "streets", Urgency.normal)
-    assert packet.summary.startswith("Asked for a person (Spanish, web chat). Was in a street problem report.")
+    # "un bache enorme": triage raises a normal request to high urgency, for the Public Works queue.
+    assert (packet.active_form, packet.team, packet.urgency) == ("street_report_form", "streets", Urgency.high)
+    assert packet.triage is not None
+    assert (packet.triage.category, packet.triage.department, packet.triage.emergency) == (
+        "pothole", "Public Works - Street Maintenance", None)
+    assert packet.summary.startswith("Asked for a person: pothole (Spanish, web chat). Was in a street problem report.")
     assert "Issue: pothole" in packet.summary and "“quiero hablar con una persona”" in packet.summary
+
+
+def test_an_emergency_in_the_conversation_makes_the_packet_an_emergency():
+    tracker = make_tracker("there's a gas smell in the hallway", "emergency", slots={"language": "en"})
+    packet = build_packet(tracker, Reason.emergency)
+    assert packet.urgency is Urgency.emergency
+    assert packet.triage is not None and packet.triage.emergency == "gas" and packet.triage.emergency_number_given
 
 
 async def test_escalation_queues_the_conversation_and_pauses_the_bot(app, outbox):  # noqa: F811

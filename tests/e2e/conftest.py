@@ -56,6 +56,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Pat
         handoff_token="e2e-handoff-" + uuid.uuid4().hex,
         database_url="",
         model_path=model,
+        open311_api_key="e2e-open311-" + uuid.uuid4().hex,
+        open311_staff_key="e2e-staff-" + uuid.uuid4().hex,
+        open311_poll_seconds=0.5,
     )
     with pytest.MonkeyPatch.context() as patch:  # the servers inherit the environment
         patch.setenv("CITYBOT_FAQ_DIR", str(faq_dir))

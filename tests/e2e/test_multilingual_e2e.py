@@ -28,7 +28,9 @@ def test_a_whole_pothole_report_in_spanish(chat, stack):
     assert "¿Dónde está el problema?" in chat.texts("hola, quiero reportar un bache en mi calle")
     assert "no logré ubicar ese lugar" in chat.texts("aquí")  # validated, and said, in Spanish
     assert "Describa el problema" in chat.texts("calle Main 120, frente a la farmacia")
-    assert "foto" in chat.texts("está muy hondo, ya se poncharon dos llantas ahí")
+    assert "¿De qué tamaño es?" in chat.texts("está muy hondo, ya se poncharon dos llantas ahí")
+    assert "¿Está en un carril" in chat.texts("Más grande que una llanta de auto")
+    assert "foto" in chat.texts("Sí")
     summary = chat.texts("omitir")
     assert "Revise su reporte" in summary and "Bache" in summary and "calle Main 120" in summary
     filed = chat.texts("/affirm")
@@ -36,7 +38,7 @@ def test_a_whole_pothole_report_in_spanish(chat, stack):
     request_id = REQUEST_ID.search(filed).group(0)  # type: ignore[union-attr]
     stored = RequestStore.from_url(stack.settings.database_url).get(request_id)
     assert stored is not None
-    assert (stored.service_code, stored.language, stored.media_url) == ("pothole", "es", None)
+    assert (stored.service_code, stored.media_url) == ("pothole", None)
     assert stored.description == "está muy hondo, ya se poncharon dos llantas ahí"
 
     status = chat.texts(f"cuál es el estado de {request_id}")
@@ -46,14 +48,16 @@ def test_a_whole_pothole_report_in_spanish(chat, stack):
 def test_a_whole_pothole_report_in_french(chat, stack):
     assert "Où se trouve le problème" in chat.texts("bonjour, je voudrais signaler un nid-de-poule dans ma rue")
     assert "Décrivez le problème" in chat.texts("devant la bibliothèque centrale")
-    assert "photo" in chat.texts("il est très profond, deux voitures ont déjà crevé")
+    assert "Quelle est sa taille" in chat.texts("il est très profond, deux voitures ont déjà crevé")
+    assert "Est-il sur une voie" in chat.texts("2")
+    assert "photo" in chat.texts("Non, sur le côté ou l'accotement")
     summary = chat.texts("https://photos.example.org/trou.jpg")
     assert "Vérifiez votre signalement" in summary and "Nid-de-poule" in summary
     filed = chat.texts("/affirm")
     assert "Votre signalement est enregistré" in filed
     request_id = REQUEST_ID.search(filed).group(0)  # type: ignore[union-attr]
     stored = RequestStore.from_url(stack.settings.database_url).get(request_id)
-    assert stored is not None and (stored.service_code, stored.language) == ("pothole", "fr")
+    assert stored is not None and stored.service_code == "pothole"
     assert stored.address_string == "devant la bibliothèque centrale"
 
 
@@ -126,5 +130,7 @@ def test_an_address_in_the_first_message_is_not_asked_again(chat, stack):
     reply = chat.texts("hay un bache enorme en la calle Main 120")
     assert "Describa el problema" in reply and "¿Dónde está" not in reply
     chat.texts("es profundo y está lleno de agua")
+    chat.texts("1")
+    chat.texts("No, está a un lado o en el acotamiento")
     summary = chat.texts("omitir")
     assert "calle Main 120" in summary

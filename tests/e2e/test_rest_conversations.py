@@ -23,7 +23,10 @@ def buttons(messages: list[dict]) -> list[str]:
 def file_pothole(chat: Chat, where: str = "120 Main Street") -> str:
     assert "Where is it?" in chat.texts("there's a pothole on my street")
     assert "describe the problem" in chat.texts(where)
-    assert "photo" in chat.texts("deep hole, about a foot wide")
+    size = chat.say("deep hole, about a foot wide")  # then the service definition's questions
+    assert "How big is it?" in size[0]["text"] and "Bigger than a car tyre" in [b["title"] for b in size[0]["buttons"]]
+    assert "in a lane" in chat.texts("Bigger than a car tyre")
+    assert "photo" in chat.texts("yes")
     summary = chat.say("https://photos.example.org/hole.jpg")
     assert "Pothole" in summary[0]["text"] and where in summary[0]["text"]
     assert "/affirm" in buttons(summary)
@@ -38,9 +41,14 @@ def test_pothole_report_is_filed_stored_and_its_status_answered(chat, stack):
     stored = RequestStore.from_url(stack.settings.database_url).get(request_id)
     assert stored is not None
     assert (stored.service_code, stored.address_string, stored.status) == ("pothole", "120 Main Street", "open")
+    # The city's systems see it through Open311 GeoReport v2.
+    open311 = httpx.get(f"{stack.settings.open311_url()}/requests.json", timeout=10).json()
+    mine = [r for r in open311 if r["service_request_id"] == request_id]
+    assert mine and (mine[0]["service_code"], mine[0]["address"], mine[0]["status"]) == (
+        "pothole", "120 Main Street", "open")
+    assert mine[0]["description"] == "deep hole, about a foot wide"
     assert stored.description == "deep hole, about a foot wide"
     assert stored.media_url == "https://photos.example.org/hole.jpg"
-    assert stored.conversation_id == chat.sender and stored.channel == "rest"
 
     status = chat.texts(f"what's the status of {request_id.lower()}?")
     assert request_id in status and "open" in status
@@ -51,12 +59,16 @@ def test_vague_place_is_asked_again_and_the_report_can_be_corrected(chat):
     assert "Where is it?" in chat.texts("I want to report a broken street light")
     assert "couldn't tell where" in chat.texts("here")
     chat.say("Oak Avenue and 5th Street")
-    chat.say("the light is completely dark at night")
+    assert "What is wrong with the light?" in chat.texts("the light is completely dark at night")
+    assert "pole" in chat.texts("It is out")
+    chat.say("/skip")  # no pole number: optional
     summary = chat.texts("/skip")
     assert "Street light out" in summary and "Oak Avenue and 5th Street" in summary
     assert "Where is it?" in chat.texts("/deny")
     chat.say("Oak Avenue and 6th Street")
     chat.say("dark since Monday")
+    chat.say("1")
+    chat.say("/skip")
     assert "6th Street" in chat.texts("/skip")
     assert REQUEST_ID.search(chat.texts("/affirm"))
 
