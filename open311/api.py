@@ -256,8 +256,10 @@ def _urlencoded_form(body: bytes) -> Form:
         pairs = parse_qsl(
             body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS
         )
-    except ValueError as exc:  # UnicodeDecodeError included
+    except UnicodeDecodeError as exc:
         raise InvalidServiceRequest("the body is not form data encoded in UTF-8") from exc
+    except ValueError as exc:  # parse_qsl's field limit
+        raise InvalidServiceRequest(f"the body has more than {MAX_FIELDS} fields") from exc
     fields: dict[str, list[object]] = {}
     attributes: dict[str, list[object]] = {}
     for key, value in pairs:

@@ -3,26 +3,35 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import defaults
 from actions.reports import ValidateStreetReportForm
+from actions.status import ValidateStatusForm
 from tests.conftest import make_tracker
+from tests.open311.conftest import unreachable
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def no_open311_server(monkeypatch):
+    """Whatever listens on this machine, the form asks the catalogue's questions (its fallback)."""
+    monkeypatch.setattr(defaults, "open311_client", unreachable)
 
 
 def slot(name, value):
     return {"event": "slot", "name": name, "value": value}
 
 
-def location_answer(rejected_before: int):
+def location_answer(rejected_before: int, text: str = "somewhere"):
     events = [{"event": "active_loop", "name": "street_report_form"}, slot("issue_type", "pothole"),
               slot("requested_slot", "issue_location")]
     for _ in range(rejected_before):
         events += [slot("issue_location", "somewhere"), slot("issue_location", None)]
-    tracker = make_tracker("somewhere", "inform", events=events,
-                           slots={"issue_type": "pothole", "issue_location": "somewhere",
+    tracker = make_tracker(text, "inform", events=events,
+                           slots={"issue_type": "pothole", "issue_location": text,
                                   "requested_slot": "issue_location"})
     tracker.active_loop = {"name": "street_report_form"}
-    tracker.events.append(slot("issue_location", "somewhere"))  # what the form extracted from the answer
+    tracker.events.append(slot("issue_location", text))  # what the form extracted from the answer
     return tracker
 
 
@@ -42,3 +51,28 @@ async def test_the_third_rejected_answer_hands_over_to_a_person(domain):
     assert ("slot", "handoff_form", "street_report_form") in names
     assert ("slot", "requested_slot", None) in names  # the form stops without asking again
     assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_request_human"
+
+
+def status_answer(intent: str):
+    """An answer to "which request?" that holds a request number."""
+    events = [{"event": "active_loop", "name": "status_form"}, slot("requested_slot", "request_id")]
+    tracker = make_tracker("SR-7K3M9Q2X, and there's a gas smell in the street", intent, events=events,
+                           slots={"requested_slot": "request_id"})
+    tracker.active_loop = {"name": "status_form"}
+    return tracker
+
+
+async def test_a_request_number_in_an_ordinary_answer_fills_the_slot(domain):
+    events = await ValidateStatusForm().run(CollectingDispatcher(), status_answer("inform"), domain)
+    assert ("slot", "request_id", "SR-7K3M9Q2X") in {(e.get("event"), e.get("name"), e.get("value")) for e in events}
+
+
+@pytest.mark.parametrize("form, tracker", [
+    (ValidateStatusForm(), status_answer("emergency")),
+    (ValidateStreetReportForm(), location_answer(0, "120 Main Street, and it smells of gas")),
+])
+async def test_an_emergency_is_never_taken_as_an_answer_so_the_emergency_rule_runs(domain, form, tracker):
+    tracker.latest_message["intent"] = {"name": "emergency", "confidence": 0.99}
+    dispatcher = CollectingDispatcher()
+    assert await form.run(dispatcher, tracker, domain) == []  # nothing filled: Rasa rejects the form
+    assert dispatcher.messages == []

@@ -6,21 +6,37 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import defaults
 from actions.reports import (
+    REPORT_SLOTS,
+    ActionAskIssueDetails,
     ActionAskReportConfirmed,
     ActionFileServiceRequest,
     ValidateStreetReportForm,
     looks_like_location,
+    same_place,
 )
 from handoff.outbox import Outbox
-from open311.errors import StoreUnavailable
+from open311.client import RemoteRequest
+from open311.followers import Follower
 from open311.services import ServiceCatalogue
 from open311.store import RequestStore, make_engine
 from tests.conftest import make_tracker
 from tests.handoff.conftest import app, client_for, relay  # noqa: F401  (the real handoff app, as fixtures)
+from tests.open311.conftest import (  # noqa: F401  (the real Open311 server, as fixtures)
+    followers,
+    open311,
+    open311_app,
+    open311_settings,
+    served,
+    set_status,
+    unreachable,
+)
 
 pytestmark = pytest.mark.anyio
 
 CATALOGUE = ServiceCatalogue.from_file()
+FORM_SLOTS = ["issue_type", "issue_location", "issue_description", "issue_details", "issue_photo",
+              "report_confirmed", "join_existing"]  # domain.yml's street_report_form
+ANSWERS = {"size": "large", "in_traffic_lane": "yes"}
 
 
 def validate(slot: str, value, text: str | None = None, intent: str | None = None):
@@ -28,6 +44,17 @@ def validate(slot: str, value, text: str | None = None, intent: str | None = Non
     tracker = make_tracker(text=text if text is not None else str(value), intent=intent)
     form = ValidateStreetReportForm(catalogue=CATALOGUE)
     result = getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {})
+    return result, [m.get("response") for m in dispatcher.messages]
+
+
+async def answer(client, slot: str, value, slots: dict, text: str | None = None, intent: str | None = None,
+                 sender_id: str = "citizen-1"):
+    """The form's (async) validation of one answer, with the Open311 server behind it."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text=text if text is not None else str(value), intent=intent, slots=slots,
+                           sender_id=sender_id)
+    form = ValidateStreetReportForm(catalogue=CATALOGUE, client=client)
+    result = await getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {})
     return result, [m.get("response") for m in dispatcher.messages]
 
 
@@ -79,8 +106,9 @@ def test_photo_that_is_not_a_link_is_re_asked():
 
 def test_unknown_problem_type_becomes_other_street_problem():
     assert validate("issue_type", "pothole")[0] == {"issue_type": "pothole"}
+    assert validate("issue_type", "a dead tree")[0] == {"issue_type": "fallen_tree"}  # catalogued since
     assert validate("issue_type", "graffiti on the bridge")[0] == {"issue_type": "street_other"}
-    assert validate("issue_type", "a dead tree")[0] == {"issue_type": "street_other"}
+    assert validate("issue_type", "a wobbly bench in the square")[0] == {"issue_type": "street_other"}
 
 
 async def test_problem_type_is_read_from_the_first_message():
@@ -91,11 +119,21 @@ async def test_problem_type_is_read_from_the_first_message():
     assert await form.extract_issue_type(CollectingDispatcher(), vague, {}) == {}
 
 
-def test_saying_no_at_confirmation_asks_again_but_keeps_the_type():
-    result, responses = validate("report_confirmed", False, text="/deny", intent="deny")
+async def test_problem_named_in_own_words_when_asked_becomes_other_street_problem():
+    form = ValidateStreetReportForm(catalogue=CATALOGUE)
+    tracker = make_tracker("a wobbly bench in the square", intent="inform",
+                           slots={"requested_slot": "issue_type"})
+    assert await form.extract_issue_type(CollectingDispatcher(), tracker, {}) == {"issue_type": "street_other"}
+
+
+async def test_saying_no_at_confirmation_asks_again_but_keeps_the_type(open311):
+    slots = {**REPORT, "report_attributes": ANSWERS, "report_confirmed": None}
+    result, responses = await answer(open311, "report_confirmed", False, slots, text="/deny", intent="deny")
     assert result == {
         "report_confirmed": None, "issue_location": None, "issue_description": None, "issue_photo": None,
+        "report_attributes": None,
     }
+    assert "issue_type" not in result
     assert responses == ["utter_report_correct"]
 
 
@@ -108,47 +146,224 @@ REPORT = {
 }
 
 
-async def test_summary_shows_the_report_before_filing():
+async def test_summary_shows_the_report_and_the_answers_before_filing():
     dispatcher = CollectingDispatcher()
-    await ActionAskReportConfirmed(catalogue=CATALOGUE).run(dispatcher, make_tracker(slots=REPORT), {})
+    tracker = make_tracker(slots={**REPORT, "report_attributes": ANSWERS})
+    await ActionAskReportConfirmed(catalogue=CATALOGUE).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_report_summary"
     assert dispatcher.messages[0]["service_name"] == "Pothole"
+    assert dispatcher.messages[0]["details"] == "Bigger than a car tyre; Yes"
     assert dispatcher.messages[0]["photo"] == "-"
 
 
-async def test_confirmed_report_is_filed_and_its_id_given(database_url):
-    store = RequestStore.from_url(database_url)
+# --- the service definition's questions --------------------------------------------------------
+
+
+async def ask_details(client, **slots) -> list[dict]:
     dispatcher = CollectingDispatcher()
-    events = await ActionFileServiceRequest(store=store, catalogue=CATALOGUE).run(
-        dispatcher, make_tracker(slots=REPORT, sender_id="conv-9"), {}
-    )
-    message = dispatcher.messages[0]
+    events = await ActionAskIssueDetails(catalogue=CATALOGUE, client=client).run(
+        dispatcher, make_tracker(slots=slots), {})
+    assert events == []
+    return dispatcher.messages
+
+
+async def test_pothole_questions_are_asked_in_order_in_the_citizens_language(open311):
+    [first] = await ask_details(open311, issue_type="pothole", language="es")
+    assert first["text"] == "¿De qué tamaño es?"
+    assert [b["title"] for b in first["buttons"]] == [
+        "Más chico que un plato", "Como una llanta de auto", "Más grande que una llanta de auto"]
+    [second] = await ask_details(open311, issue_type="pothole", language="es", report_attributes={"size": "large"})
+    assert second["text"] == "¿Está en un carril por donde pasan autos o bicicletas?"
+    assert [b["title"] for b in second["buttons"]] == ["Sí", "No, está a un lado o en el acotamiento"]
+    assert await ask_details(open311, issue_type="pothole", language="es", report_attributes=ANSWERS) == []
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [("Bigger than a car tyre", "en"), ("Más grande que una llanta de auto", "es"), ("3", "en"), ("large", "en"),
+     ("bigger", "en")],
+)
+async def test_a_button_title_a_number_or_a_key_answers_the_question(open311, text, language):
+    slots = {"issue_type": "pothole", "language": language, "requested_slot": "issue_details"}
+    result, responses = await answer(open311, "issue_details", text, slots)
+    assert result == {"report_attributes": {"size": "large"}, "issue_details": None}
+    assert responses == []
+
+
+async def test_the_next_answer_goes_to_the_next_question_and_keeps_the_first(open311):
+    slots = {"issue_type": "pothole", "report_attributes": {"size": "large"}}
+    result, responses = await answer(open311, "issue_details", "1", slots)
+    assert result == {"report_attributes": ANSWERS, "issue_details": None}
+    assert responses == []
+
+
+@pytest.mark.parametrize("text, intent", [("purple", "inform"), ("7", "inform"), ("skip", "skip")])
+async def test_nonsense_or_skipping_a_required_question_is_re_asked(open311, text, intent):
+    slots = {"issue_type": "pothole", "report_attributes": {}}
+    result, responses = await answer(open311, "issue_details", text, slots, intent=intent)
+    assert result == {"issue_details": None}
+    assert responses == ["utter_attribute_invalid"]
+
+
+async def test_an_optional_question_can_be_skipped_and_nothing_is_filed_for_it(
+    open311, open311_settings, followers  # noqa: F811
+):
+    slots = {"issue_type": "streetlight", "report_attributes": {"light_state": "out"}}
+    result, responses = await answer(open311, "issue_details", "skip", slots, intent="skip")
+    assert result == {"report_attributes": {"light_state": "out", "pole_number": ""}, "issue_details": None}
+    assert responses == []
+
+    report = {**REPORT, "issue_type": "streetlight", "report_attributes": result["report_attributes"]}
+    form = ValidateStreetReportForm(catalogue=CATALOGUE, client=open311)
+    required = await form.required_slots(FORM_SLOTS, CollectingDispatcher(), make_tracker(slots=report), {})
+    assert "issue_details" not in required  # no question left to ask
+
+    dispatcher = CollectingDispatcher()
+    await ActionFileServiceRequest(client=open311, catalogue=CATALOGUE).run(dispatcher, make_tracker(slots=report), {})
+    stored = RequestStore.from_url(open311_settings.database_url).get(dispatcher.messages[0]["request_id"])
+    assert stored is not None and stored.attributes == {"light_state": "out"}
+
+
+async def test_form_asks_the_questions_while_unanswered_and_join_only_after_a_duplicate(open311):
+    form = ValidateStreetReportForm(catalogue=CATALOGUE, client=open311)
+
+    async def required(**slots) -> list[str]:
+        return await form.required_slots(FORM_SLOTS, CollectingDispatcher(), make_tracker(slots=slots), {})
+
+    base = ["issue_type", "issue_location", "issue_description", "issue_photo", "report_confirmed"]
+    with_questions = base[:3] + ["issue_details"] + base[3:]
+    assert await required() == base  # no type yet: no questions to know
+    assert await required(issue_type="pothole") == with_questions
+    assert await required(issue_type="pothole", report_attributes={"size": "large"}) == with_questions
+    assert await required(issue_type="pothole", report_attributes=ANSWERS) == base
+    assert await required(issue_type="street_other") == base  # a service without questions
+    assert await required(issue_type="pothole", report_attributes=ANSWERS, duplicate_of="SR-7K3M9Q2X") == [
+        *base, "join_existing"]
+
+
+# --- filing ------------------------------------------------------------------------------------
+
+
+async def file_report(client, location: str = "120 Main Street", sender_id: str = "citizen-1",
+                      issue_type: str = "pothole", **slots) -> tuple[str, list]:
+    """A citizen's confirmed report, filed; the request id and the action's events."""
+    dispatcher = CollectingDispatcher()
+    report = {**REPORT, "issue_type": issue_type, "issue_location": location, "report_attributes": ANSWERS, **slots}
+    events = await ActionFileServiceRequest(client=client, catalogue=CATALOGUE).run(
+        dispatcher, make_tracker(slots=report, sender_id=sender_id), {})
+    assert dispatcher.messages[0]["response"] == "utter_report_filed", dispatcher.messages
+    return dispatcher.messages[0]["request_id"], events
+
+
+async def test_confirmed_report_is_filed_through_open311_its_id_given_and_followed(
+    open311, open311_app, open311_settings, followers  # noqa: F811
+):
+    dispatcher = CollectingDispatcher()
+    report = {**REPORT, "report_attributes": ANSWERS, "issue_photo": "https://img.example.org/hole.jpg"}
+    events = await ActionFileServiceRequest(client=open311, catalogue=CATALOGUE).run(
+        dispatcher, make_tracker(slots=report, sender_id="conv-9"), {})
+
+    [message] = dispatcher.messages
     assert message["response"] == "utter_report_filed"
-    stored = store.get(message["request_id"])
-    assert stored is not None
-    assert (stored.service_code, stored.address_string, stored.media_url) == ("pothole", "120 Main Street", None)
-    assert stored.agency_responsible == "Public Works - Street Maintenance"
-    assert stored.conversation_id == "conv-9"
-    assert SlotSet("issue_location", None) in events and SlotSet("report_confirmed", None) in events
+    assert message["agency"] == "Public Works - Street Maintenance"
+    request_id = message["request_id"]
+    [request] = await served(open311_app, f"/requests/{request_id}.json")
+    assert (request["service_code"], request["status"], request["description"], request["address"]) == (
+        "pothole", "open", "deep hole", "120 Main Street")
+    assert request["media_url"] == "https://img.example.org/hole.jpg"
+    stored = RequestStore.from_url(open311_settings.database_url).get(request_id)
+    assert stored is not None and stored.attributes == ANSWERS
+    assert stored.urgency == "high"  # a big pothole in a traffic lane
+    # Followed from the status it was filed with: only later changes are told.
+    assert followers.active() == [Follower(request_id, "conv-9", "open", request["status_notes"])]
+    assert events == [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
 
-class BrokenStore(RequestStore):
-    def __init__(self) -> None:
-        pass
+async def test_report_in_spanish_names_the_spanish_agency(open311, followers):  # noqa: F811
+    dispatcher = CollectingDispatcher()
+    await ActionFileServiceRequest(client=open311, catalogue=CATALOGUE).run(
+        dispatcher, make_tracker(slots={**REPORT, "report_attributes": ANSWERS, "language": "es"}), {})
+    assert dispatcher.messages[0]["agency"] == "Obras Públicas - Mantenimiento de Calles"
 
-    def create(self, **fields):  # type: ignore[override]
-        raise StoreUnavailable("disk full")
 
-
-async def test_store_failure_is_told_honestly_and_a_person_files_it(app, tmp_path, monkeypatch):  # noqa: F811
+async def test_open311_server_down_is_told_honestly_and_a_person_files_it(
+    app, tmp_path, monkeypatch, followers  # noqa: F811
+):
     monkeypatch.setattr(defaults, "handoff_client", lambda: client_for(app))
     monkeypatch.setattr(defaults, "handoff_outbox", lambda: Outbox(make_engine(f"sqlite:///{tmp_path / 'a.db'}")))
     dispatcher = CollectingDispatcher()
-    events = await ActionFileServiceRequest(store=BrokenStore(), catalogue=CATALOGUE).run(
-        dispatcher, make_tracker(slots=REPORT), {}
+    events = await ActionFileServiceRequest(client=unreachable(), catalogue=CATALOGUE).run(
+        dispatcher, make_tracker(slots={**REPORT, "report_attributes": ANSWERS}), {}
     )
     assert [m["response"] for m in dispatcher.messages] == ["utter_report_failed", "utter_handoff_queued"]
     assert events[0] == SlotSet("report_confirmed", None) and events[-1]["event"] == "pause"
     handoff = app.state.service.store.queue()[0]
     packet = app.state.service.store.packet(handoff["reference"])
     assert (handoff["reason"], packet["slots"]["issue_location"]) == ("form_failed", REPORT["issue_location"])
+    assert packet["slots"]["report_attributes"] == ANSWERS and packet["slots"]["report_confirmed"] is True
+    assert followers.active() == []  # nothing was filed to follow
+
+
+# --- duplicates --------------------------------------------------------------------------------
+
+
+async def test_second_report_of_the_same_pothole_joins_the_first_instead_of_filing(
+    open311, open311_app, followers  # noqa: F811
+):
+    first, _ = await file_report(open311, "120 Main Street", sender_id="citizen-1")
+    second = {**REPORT, "issue_location": "120 main st", "report_attributes": ANSWERS, "report_confirmed": None}
+    result, responses = await answer(open311, "report_confirmed", True, second, text="/affirm", intent="affirm",
+                                     sender_id="citizen-2")
+    assert result == {"report_confirmed": True, "duplicate_of": first}
+    assert responses == []
+
+    dispatcher = CollectingDispatcher()
+    joining = {**second, **result, "join_existing": True}
+    events = await ActionFileServiceRequest(client=open311, catalogue=CATALOGUE).run(
+        dispatcher, make_tracker(slots=joining, sender_id="citizen-2"), {})
+    assert dispatcher.messages[0]["response"] == "utter_report_joined"
+    assert dispatcher.messages[0]["request_id"] == first
+    assert [r["service_request_id"] for r in await served(open311_app, "/requests.json")] == [first]
+    assert sorted(f.conversation_id for f in followers.active()) == ["citizen-1", "citizen-2"]
+    assert events == [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+async def test_declining_to_join_files_a_new_report(open311, open311_app, followers):  # noqa: F811
+    first, _ = await file_report(open311, "120 Main Street", sender_id="citizen-1")
+    second, _ = await file_report(open311, "120 main st", sender_id="citizen-2", duplicate_of=first,
+                                  join_existing=False)
+    assert second != first
+    assert len(await served(open311_app, "/requests.json")) == 2
+
+
+@pytest.mark.parametrize(
+    "issue_type, location", [("pothole", "45 Oak Avenue"), ("streetlight", "120 Main Street")],
+)
+async def test_another_place_or_another_problem_is_not_a_duplicate(open311, followers, issue_type, location):  # noqa: F811
+    await file_report(open311, "120 Main Street")
+    report = {**REPORT, "issue_type": issue_type, "issue_location": location, "report_confirmed": None}
+    result, _ = await answer(open311, "report_confirmed", True, report, text="/affirm", intent="affirm")
+    assert result == {"report_confirmed": True, "duplicate_of": None}
+
+
+async def test_a_closed_request_is_not_a_duplicate(open311, open311_app, followers):  # noqa: F811
+    first, _ = await file_report(open311, "120 Main Street")
+    await set_status(open311_app, first, "closed", "Filled")
+    result, _ = await answer(open311, "report_confirmed", True, {**REPORT, "report_confirmed": None},
+                             text="/affirm", intent="affirm")
+    assert result == {"report_confirmed": True, "duplicate_of": None}
+
+
+async def test_confirmation_still_files_when_duplicates_cannot_be_looked_for():
+    result, responses = await answer(unreachable(), "report_confirmed", True, {**REPORT, "report_confirmed": None},
+                                     text="/affirm", intent="affirm")
+    assert result == {"report_confirmed": True, "duplicate_of": None}
+    assert responses == []
+
+
+def test_same_place_by_coordinates_is_within_fifty_metres():
+    request = RemoteRequest.from_json(
+        {"service_request_id": "SR-7K3M9Q2X", "lat": 40.7128, "long": -74.0060, "address": "120 Main Street"})
+    assert same_place(None, request, lat=40.7128 + 0.0003, long=-74.0060)  # about 33 m north
+    assert not same_place(None, request, lat=40.7128 + 0.0045, long=-74.0060)  # about 500 m north
+    assert not same_place("120 Main Street", request, lat=40.7128 + 0.0045, long=-74.0060)  # coordinates decide

@@ -5,8 +5,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionRequestStatus, ValidateStatusForm
-from open311.store import RequestStore
 from tests.conftest import make_tracker
+from tests.open311.conftest import open311, open311_app, open311_settings, set_status, unreachable  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
@@ -24,27 +24,46 @@ def test_answer_without_a_number_is_re_asked():
     assert dispatcher.messages[0]["response"] == "utter_request_id_invalid"
 
 
-async def test_known_request_status_and_notes_are_told(database_url):
-    store = RequestStore.from_url(database_url)
-    created = store.create(
-        service_code="pothole", service_name="Pothole", description="deep",
-        address_string="120 Main Street", agency_responsible="Public Works",
-    )
-    store.update_status(created.service_request_id, "closed", "Filled with asphalt.")
+async def file_and_close(client, app) -> str:
+    filed = await client.create_request("pothole", description="deep", address_string="120 Main Street",
+                                        answers={"size": "small", "in_traffic_lane": "no"})
+    await set_status(app, filed.service_request_id, "closed", "Filled with asphalt.")
+    return filed.service_request_id
+
+
+@pytest.mark.parametrize(
+    "language, status, service_name", [("en", "closed", "Pothole"), ("es", "cerrada", "Bache")],
+)
+async def test_known_request_status_and_notes_are_told(
+    open311, open311_app, domain, language, status, service_name  # noqa: F811
+):
+    request_id = await file_and_close(open311, open311_app)
     dispatcher = CollectingDispatcher()
-    events = await ActionRequestStatus(store=store).run(
-        dispatcher, make_tracker(slots={"request_id": created.service_request_id}), {}
+    events = await ActionRequestStatus(client=open311).run(
+        dispatcher, make_tracker(slots={"request_id": request_id, "language": language}), domain
     )
-    message = dispatcher.messages[0]
+    [message] = dispatcher.messages
     assert message["response"] == "utter_status_found"
-    assert (message["status"], message["status_notes"]) == ("closed", "Filled with asphalt.")
+    assert (message["request_id"], message["service_name"], message["address"]) == (
+        request_id, service_name, "120 Main Street")
+    assert (message["status"], message["status_notes"]) == (status, "Filled with asphalt.")
     assert events == [SlotSet("request_id", None)]
 
 
-async def test_unknown_request_gets_a_clear_answer(database_url):
+async def test_unknown_request_gets_a_clear_answer(open311):  # noqa: F811
     dispatcher = CollectingDispatcher()
-    await ActionRequestStatus(store=RequestStore.from_url(database_url)).run(
+    events = await ActionRequestStatus(client=open311).run(
         dispatcher, make_tracker(slots={"request_id": "SR-ZZZZZZZZ"}), {}
     )
     assert dispatcher.messages[0]["response"] == "utter_status_unknown"
     assert dispatcher.messages[0]["request_id"] == "SR-ZZZZZZZZ"
+    assert events == [SlotSet("request_id", None)]
+
+
+async def test_open311_server_down_is_said_honestly():
+    dispatcher = CollectingDispatcher()
+    events = await ActionRequestStatus(client=unreachable()).run(
+        dispatcher, make_tracker(slots={"request_id": "SR-7K3M9Q2X"}), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_status_unavailable"]
+    assert events == [SlotSet("request_id", None)]

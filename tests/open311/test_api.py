@@ -465,6 +465,14 @@ def test_binary_garbage_is_an_open311_bad_request(client, content_type):
     assert_json_error(response, 400, "UTF-8")
 
 
+def test_a_body_with_too_many_fields_is_refused(client):
+    body = "&".join(f"field{n}=x" for n in range(300))
+    response = client.post(f"{V2}/requests.json", content=body, headers={"content-type": FORM})
+    assert_json_error(response, 400, "200 fields")
+    many = {f"field{n}": "x" for n in range(300)}
+    assert_xml_error(client.post(f"{V2}/requests.xml", json=many), 400, "200 fields")
+
+
 def test_percent_encoded_invalid_utf8_is_refused(client):
     body = f"api_key={API_KEY}&service_code=pothole&address_string=%ff%fe"
     assert_json_error(client.post(f"{V2}/requests.json", content=body, headers={"content-type": FORM}), 400, "UTF-8")

@@ -41,9 +41,9 @@ NOT_EMERGENCY: list[tuple[int, str]] = [
     (10, "Please fix the loose manhole cover on 3rd Ave before someone gets hurt"),
     (11, "There's still debris on the sidewalk from the fire last week at the bakery on Elm"),
     (12, "Our cable is down since the crew worked on the pole outside 14 Birch Rd, can you tell the cable company?"),
-    (13, "The street light on Cedar Ave has been burning all day long, what a waste of energy"),
+    (13, "The street light has been burning all day long on Cedar Ave, what a waste of energy"),
     (14, "Since the flood our street drains have been clogged with mud, can someone clean them?"),
-    (15, "A car knocked over the stop sign at Elm and 5th last night. Nobody was hurt but the sign is still flat"),
+    (15, "A car knocked over the stop sign at Elm and 5th last night. Nobody was hurt but the sign is still down"),
     (16, "Down by the creek overflowing garbage cans again, can someone empty them?"),
     # Spanish
     (17, "La boca de incendio de la calle Olmo está tirando agua desde ayer"),
@@ -72,12 +72,13 @@ NOT_EMERGENCY: list[tuple[int, str]] = [
     (39, "Le feu est bloqué au rouge depuis ce matin au carrefour de la rue Pasteur"),
     (40, "Il y a eu une inondation dans le parking souterrain la semaine dernière, qui nettoie la boue ?"),
     (41, "Une voiture a percuté le lampadaire rue Gambetta, personne n'est blessé mais il penche"),
+    (42, "The dead tree on Pine St is threatening to fall on the sidewalk"),
 ]
 
 # Masks whose phrase no emergency rule matches today ("estación de bomberos", "me muero de",
 # "caserne des pompiers", "poubelles débordent"): they guard against rules to come, so their
 # messages cannot look like an emergency without them.
-GUARDS_AGAINST_FUTURE_RULES = {18, 24, 30, 38}
+GUARDS_AGAINST_FUTURE_RULES = {3, 18, 24, 30, 32, 38}
 
 # emergencies.<kind>.any: (index of the pattern, a message it catches).
 EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
@@ -177,35 +178,39 @@ RAISE_TO_HIGH: list[tuple[int, str]] = [
 
 # Rules that misfire on ordinary messages. triage.yml is the city's to change; each case stays an
 # expected failure until the rule is fixed (strict: a fix makes it pass, and then the mark must go).
-FALSE_ALARMS: list[tuple[str, str]] = [
-    ("¿Puedo cambiar mi estufa de gas por una eléctrica? ¿Hay algún subsidio?",
-     "gas.together[0] and [1] end without \\b: 'pue' (apesta) matches puedo, puede, puerta"),
-    ("Does it make sense to switch my furnace to natural gas? Any rebates?",
+FALSE_ALARMS: list[tuple[str, str, str]] = [
+    ("gas-puedo", "¿Puedo cambiar mi estufa de gas por una eléctrica? ¿Hay algún subsidio?",
+     "gas.together[0] and [1] end without \\b: 'pue' (French: stinks) matches puedo, puede, puerta"),
+    ("gas-sense", "Does it make sense to switch my furnace to natural gas? Any rebates?",
      "gas.together[0] ends without \\b: 'sens' matches sense, sensor"),
-    ("Le lampadaire devant chez moi reste allumé pendant la journée",
-     "power_line.together[1]: 'pend\\w*' matches 'pendant' (during), a routine street light report"),
-    ("Mon fils a perdu son vélo au parc pendant le week-end",
+    ("gas-sent", "I sent the city an email about switching to gas heating",
+     "gas.together[0]: French 'sent' (smells) is also English 'sent'"),
+    ("lamp-pendant", "Le lampadaire devant chez moi reste allumé pendant la journée",
+     "power_line.together[1]: 'pend\\w*' matches 'pendant' (during), in a routine street light report"),
+    ("fils-pendant", "Mon fils a perdu son vélo au parc pendant le week-end",
      "power_line.together[1]: 'fils' is also 'son', and 'pend\\w*' matches 'pendant'"),
-    ("Quand a lieu l'enlèvement des encombrants dans mon quartier ?",
+    ("light-burning", "The street light on Cedar Ave is burning all day long, what a waste of energy",
+     "fire.any[0] 'burning': not_emergency[13] masks it only right after 'light', not 'light on Cedar Ave is'"),
+    ("enlevement", "Quand a lieu l'enlèvement des encombrants dans mon quartier ?",
      "danger.any[12]: 'enlev(e|ement|ee)' is also removal (bulky items, snow)"),
-    ("L'arbre devant chez moi menace de tomber",
-     "danger.any[12]: 'menac\\w*' catches a tree that threatens to fall (a fallen_tree keyword)"),
-    ("El árbol de la esquina amenaza con caerse",
+    ("arbre-menace", "L'arbre devant chez moi menace de tomber",
+     "danger.any[12]: 'menac\\w*' catches a tree that threatens to fall (a fallen_tree keyword in services.yml)"),
+    ("arbol-amenaza", "El árbol de la esquina amenaza con caerse",
      "danger.any[7]: 'amenaz\\w*' catches a tree that threatens to fall"),
-    ("The dead tree on Elm St is threatening to fall on the road",
+    ("tree-threatening", "The dead tree on Elm St is threatening to fall on the road",
      "danger.any[4]: 'threaten\\w*' catches a tree that threatens to fall"),
-    ("Il faut en finir avec ces nids-de-poule rue Pasteur !",
+    ("en-finir-avec", "Il faut en finir avec ces nids-de-poule rue Pasteur !",
      "self_harm.any[12]: 'en finir' catches 'en finir avec' (put an end to)"),
-    ("Has anyone seen my cat? I last saw her last night",
+    ("saw-her-last-night", "Has anyone seen my cat? I last saw her last night",
      "self_harm.any[9]: '(my|his|her) last night' catches 'saw her last night'"),
-    ("We're shooting a short film in Central Park next week, do I need a permit?",
+    ("film-shooting", "We're shooting a short film in Central Park next week, do I need a permit?",
      "danger.any[1]: 'shooting' catches a film shoot; no mask for it in not_emergency"),
-    ("L'eau arrive marron au robinet depuis ce matin",
+    ("eau-arrive", "L'eau arrive marron au robinet depuis ce matin",
      "flood.any[5]: \"l'eau arrive\" catches brown tap water"),
 ]
 
-MISSED_EMERGENCIES: list[tuple[str, str, str]] = [
-    ("gas", "Ça sent l'œuf pourri dans l'entrée de l'immeuble",
+MISSED_EMERGENCIES: list[tuple[str, str, str, str]] = [
+    ("oeuf-ligature", "gas", "Ça sent l'œuf pourri dans l'entrée de l'immeuble",
      "gas.any[2] spells 'oeuf' but fold() keeps 'œ', so 'œuf' (as phones type it) is never caught"),
 ]
 
@@ -260,17 +265,21 @@ def test_routine_phrase_is_not_an_emergency(index: int, text: str) -> None:
     assert detect_emergency(text, RULES) is None
 
 
-@pytest.mark.parametrize(
-    ("index", "text"),
-    [case for case in NOT_EMERGENCY if case[0] not in GUARDS_AGAINST_FUTURE_RULES],
-    ids=[f"not_emergency[{i}]" for i, _ in NOT_EMERGENCY if i not in GUARDS_AGAINST_FUTURE_RULES],
-)
+@pytest.mark.parametrize(("index", "text"), NOT_EMERGENCY, ids=[f"not_emergency[{i}]" for i, _ in NOT_EMERGENCY])
 def test_routine_phrase_looks_like_an_emergency_without_its_mask(index: int, text: str) -> None:
-    assert detect_emergency(text, replace(RULES, not_emergency=())) is not None
+    looks_alarming = detect_emergency(text, replace(RULES, not_emergency=())) is not None
+    if index in GUARDS_AGAINST_FUTURE_RULES:
+        assert not looks_alarming, f"a rule now matches {text!r}: take {index} out of GUARDS_AGAINST_FUTURE_RULES"
+    else:
+        assert looks_alarming, f"{text!r} would not be an emergency anyway: it does not show what the mask is for"
 
 
 @pytest.mark.parametrize(
-    "text", [pytest.param(text, marks=pytest.mark.xfail(reason=reason, strict=True)) for text, reason in FALSE_ALARMS]
+    "text",
+    [
+        pytest.param(text, id=name)  # each once a false alarm, fixed in triage.yml
+        for name, text, reason in FALSE_ALARMS
+    ],
 )
 def test_ordinary_message_is_not_mistaken_for_an_emergency(text: str) -> None:
     assert detect_emergency(text, RULES) is None
@@ -300,8 +309,10 @@ def test_together_group_reports_its_kind_of_emergency(kind: str, index: int, tex
 
 @pytest.mark.parametrize(
     ("kind", "text"),
-    [pytest.param(kind, text, marks=pytest.mark.xfail(reason=reason, strict=True))
-     for kind, text, reason in MISSED_EMERGENCIES],
+    [
+        pytest.param(kind, text, id=name)  # each once missed, fixed in triage.yml
+        for name, kind, text, reason in MISSED_EMERGENCIES
+    ],
 )
 def test_emergency_typed_on_a_phone_is_caught(kind: str, text: str) -> None:
     emergency = detect_emergency(text, RULES)
