@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handoff.errors import HandoffConflict, HandoffError, HandoffNotFound, InvalidHandoff
-from handoff.packet import ContextPacket
+from handoff.packet import ContextPacket, Urgency
 from handoff.relay import RasaRelay
 from handoff.store import Handoff, HandoffStore, Message, utcnow
+from triage import detect_emergency
+from triage.errors import TriageError
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,22 @@ class HandoffService:
 
     def citizen_message(self, conversation_id: str, message_id: str, text: str, at: datetime | None,
                         language: str | None, intent: str | None) -> tuple[Message, bool]:
-        return self.store.add_citizen_message(conversation_id, message_id, text, at, language, intent)
+        """Record it; a message that describes an emergency moves the handoff to the top of the queue."""
+        message, new = self.store.add_citizen_message(conversation_id, message_id, text, at, language, intent)
+        if new:
+            self._triage(message.reference, text)
+        return message, new
+
+    def _triage(self, reference: str, text: str) -> None:
+        try:
+            emergency = detect_emergency(text)
+        except TriageError:
+            logger.error("the triage rules cannot be read; %s is not triaged", reference, exc_info=True)
+            return
+        if emergency is not None:
+            self.store.raise_urgency(reference, Urgency.emergency, (
+                f"Triage: the citizen describes an emergency ({emergency.kind}: “{emergency.evidence}”) and was "
+                "given the emergency number. Moved to the top of the queue."))
 
     async def agent_reply(self, reference: str, agent: str, agent_name: str, text: str) -> Message:
         """Store the reply, then deliver it; it stays "pending" (and is retried) if Rasa is down."""

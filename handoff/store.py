@@ -379,6 +379,18 @@ class HandoffStore:
             self.add_note(reference, agent, note)
         return summary
 
+    def raise_urgency(self, reference: str, urgency: Urgency, system_text: str) -> dict[str, Any] | None:
+        """Move an open handoff up the queue (an emergency written during it); None if it is already as urgent."""
+        with self._transaction() as session:
+            row = self._row(session, reference)
+            if row.urgency_rank <= urgency.rank or row.status not in OPEN:
+                return None
+
+        def change(row: HandoffRow) -> None:
+            row.urgency, row.urgency_rank = urgency.value, urgency.rank
+
+        return self._change(reference, change, system_text)
+
     def handback_done(self, reference: str) -> None:
         with self._transaction() as session:
             self._row(session, reference).handback = "done"

@@ -20,6 +20,8 @@ INPUTS = [
     ROOT / "bot" / "language.py",
     ROOT / "bot" / "data" / "languages.yml",
     ROOT / "bot" / "data" / "faq",  # its questions train the language detector's n-gram model
+    ROOT / "bot" / "data" / "triage",  # the emergency model's examples
+    ROOT / "triage" / "model.py",
     ROOT / "retrieval" / "embedders.py",
     ROOT / "requirements" / "lock.txt",
     ROOT / "requirements" / "extras.txt",

@@ -43,6 +43,8 @@ from sanic.response import HTTPResponse
 from handoff.client import HandoffClient
 from handoff.errors import HandoffError, HandoffNotFound
 from handoff.settings import get_client_settings
+from triage import default_config, detect_emergency
+from triage.errors import TriageError
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +111,29 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
         tracker.update(event)
         await agent.tracker_store.save(tracker)
     await _relay(agent, tracker, event, output)
+    await _warn_if_emergency(agent, message.sender_id, text, output)
     return True
+
+
+async def _warn_if_emergency(agent: Any, sender_id: str, text: str, output: OutputChannel) -> None:
+    """An emergency written to an agent gets the number and advice at once: the agent may not be reading yet.
+
+    The handoff service, seeing the same words, moves the conversation to the top of the queue.
+    """
+    try:
+        emergency = detect_emergency(text)
+        number = default_config().emergency_number
+    except (TriageError, OSError):
+        logger.error("the triage rules cannot be read; a message during a handoff is not triaged", exc_info=True)
+        return
+    if emergency is None:
+        return
+    async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            return
+        await _say(agent, tracker, output, f"utter_emergency_{emergency.kind}", {"emergency_number": number})
+        await agent.tracker_store.save(tracker)
 
 
 def session_expired(agent: Any, tracker: DialogueStateTracker) -> bool:

@@ -7,9 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import defaults
 from actions.emergency import ActionHandleEmergency
-from triage import default_config
 from tests.conftest import make_tracker
 from tests.handoff.conftest import app, client_for, outbox, relay  # noqa: F401  (the real handoff app, as fixtures)
+from triage import default_config
 
 pytestmark = pytest.mark.anyio
 

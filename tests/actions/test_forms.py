@@ -76,3 +76,42 @@ async def test_an_emergency_is_never_taken_as_an_answer_so_the_emergency_rule_ru
     dispatcher = CollectingDispatcher()
     assert await form.run(dispatcher, tracker, domain) == []  # nothing filled: Rasa rejects the form
     assert dispatcher.messages == []
+
+
+def details_answer(text: str, rejected_since_last_answer: int):
+    """An answer to the pothole's second question, after the first was answered."""
+    events = [{"event": "active_loop", "name": "street_report_form"}, slot("requested_slot", "issue_details"),
+              slot("issue_details", "Bigger than a car tyre"), slot("issue_details", None),
+              slot("report_attributes", {"size": "large"}), slot("requested_slot", "issue_details")]
+    for _ in range(rejected_since_last_answer):
+        events += [{"event": "user", "text": "purple"}, slot("issue_details", "purple"), slot("issue_details", None),
+                   slot("requested_slot", "issue_details")]
+    tracker = make_tracker(text, "inform", events=events,
+                           slots={"issue_type": "pothole", "issue_location": "120 Main Street",
+                                  "issue_description": "deep hole", "report_attributes": {"size": "large"},
+                                  "requested_slot": "issue_details", "issue_details": text})
+    tracker.active_loop = {"name": "street_report_form"}
+    tracker.events.append(slot("issue_details", text))
+    return tracker
+
+
+async def test_each_question_of_the_service_gets_its_own_three_tries(domain, open311):
+    form = ValidateStreetReportForm(client=open311)
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, details_answer("mauve", 1), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_attribute_invalid"]  # the first answer's ok
+    assert all(e.get("event") != "followup" for e in events)
+
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, details_answer("mauve", 2), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_attribute_invalid", "utter_form_failed_handoff"]
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_request_human"
+
+
+async def test_an_accepted_answer_moves_on_to_the_next_question(domain, open311):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateStreetReportForm(client=open311).run(dispatcher, details_answer("yes", 2), domain)
+    assert dispatcher.messages == []
+    assert {"event": "slot", "name": "report_attributes", "value": {"size": "large", "in_traffic_lane": "yes"},
+            "timestamp": None} in events
+    assert all(e.get("event") != "followup" for e in events)

@@ -16,20 +16,13 @@ from actions.reports import (
 )
 from handoff.outbox import Outbox
 from open311.client import RemoteRequest
-from open311.followers import Follower
+from open311.errors import StoreUnavailable
+from open311.followers import Follower, FollowerStore
 from open311.services import ServiceCatalogue
 from open311.store import RequestStore, make_engine
 from tests.conftest import make_tracker
 from tests.handoff.conftest import app, client_for, relay  # noqa: F401  (the real handoff app, as fixtures)
-from tests.open311.conftest import (  # noqa: F401  (the real Open311 server, as fixtures)
-    followers,
-    open311,
-    open311_app,
-    open311_settings,
-    served,
-    set_status,
-    unreachable,
-)
+from tests.open311.conftest import served, set_status, unreachable
 
 pytestmark = pytest.mark.anyio
 
@@ -37,6 +30,13 @@ CATALOGUE = ServiceCatalogue.from_file()
 FORM_SLOTS = ["issue_type", "issue_location", "issue_description", "issue_details", "issue_photo",
               "report_confirmed", "join_existing"]  # domain.yml's street_report_form
 ANSWERS = {"size": "large", "in_traffic_lane": "yes"}
+REPORT = {
+    "issue_type": "pothole",
+    "issue_location": "120 Main Street",
+    "issue_description": "deep hole",
+    "issue_photo": "none",
+    "report_confirmed": True,
+}
 
 
 def validate(slot: str, value, text: str | None = None, intent: str | None = None):
@@ -137,15 +137,6 @@ async def test_saying_no_at_confirmation_asks_again_but_keeps_the_type(open311):
     assert responses == ["utter_report_correct"]
 
 
-REPORT = {
-    "issue_type": "pothole",
-    "issue_location": "120 Main Street",
-    "issue_description": "deep hole",
-    "issue_photo": "none",
-    "report_confirmed": True,
-}
-
-
 async def test_summary_shows_the_report_and_the_answers_before_filing():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots={**REPORT, "report_attributes": ANSWERS})
@@ -206,7 +197,7 @@ async def test_nonsense_or_skipping_a_required_question_is_re_asked(open311, tex
 
 
 async def test_an_optional_question_can_be_skipped_and_nothing_is_filed_for_it(
-    open311, open311_settings, followers  # noqa: F811
+    open311, open311_settings, followers
 ):
     slots = {"issue_type": "streetlight", "report_attributes": {"light_state": "out"}}
     result, responses = await answer(open311, "issue_details", "skip", slots, intent="skip")
@@ -256,7 +247,7 @@ async def file_report(client, location: str = "120 Main Street", sender_id: str 
 
 
 async def test_confirmed_report_is_filed_through_open311_its_id_given_and_followed(
-    open311, open311_app, open311_settings, followers  # noqa: F811
+    open311, open311_app, open311_settings, followers
 ):
     dispatcher = CollectingDispatcher()
     report = {**REPORT, "report_attributes": ANSWERS, "issue_photo": "https://img.example.org/hole.jpg"}
@@ -279,7 +270,23 @@ async def test_confirmed_report_is_filed_through_open311_its_id_given_and_follow
     assert events == [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
 
-async def test_report_in_spanish_names_the_spanish_agency(open311, followers):  # noqa: F811
+class FullDisk(FollowerStore):
+    """The action server's own database cannot be written."""
+
+    def follow(self, *args, **kwargs):  # type: ignore[override]
+        raise StoreUnavailable("disk full")
+
+
+async def test_a_report_that_cannot_be_followed_is_filed_and_its_id_given_all_the_same(
+    open311, open311_app, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(defaults, "request_followers", lambda: FullDisk(make_engine(f"sqlite:///{tmp_path / 'b.db'}")))
+    request_id, events = await file_report(open311)
+    assert [r["service_request_id"] for r in await served(open311_app, "/requests.json")] == [request_id]
+    assert events == [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+async def test_report_in_spanish_names_the_spanish_agency(open311, followers):
     dispatcher = CollectingDispatcher()
     await ActionFileServiceRequest(client=open311, catalogue=CATALOGUE).run(
         dispatcher, make_tracker(slots={**REPORT, "report_attributes": ANSWERS, "language": "es"}), {})
@@ -308,7 +315,7 @@ async def test_open311_server_down_is_told_honestly_and_a_person_files_it(
 
 
 async def test_second_report_of_the_same_pothole_joins_the_first_instead_of_filing(
-    open311, open311_app, followers  # noqa: F811
+    open311, open311_app, followers
 ):
     first, _ = await file_report(open311, "120 Main Street", sender_id="citizen-1")
     second = {**REPORT, "issue_location": "120 main st", "report_attributes": ANSWERS, "report_confirmed": None}
@@ -328,7 +335,7 @@ async def test_second_report_of_the_same_pothole_joins_the_first_instead_of_fili
     assert events == [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
 
-async def test_declining_to_join_files_a_new_report(open311, open311_app, followers):  # noqa: F811
+async def test_declining_to_join_files_a_new_report(open311, open311_app, followers):
     first, _ = await file_report(open311, "120 Main Street", sender_id="citizen-1")
     second, _ = await file_report(open311, "120 main st", sender_id="citizen-2", duplicate_of=first,
                                   join_existing=False)
@@ -339,14 +346,14 @@ async def test_declining_to_join_files_a_new_report(open311, open311_app, follow
 @pytest.mark.parametrize(
     "issue_type, location", [("pothole", "45 Oak Avenue"), ("streetlight", "120 Main Street")],
 )
-async def test_another_place_or_another_problem_is_not_a_duplicate(open311, followers, issue_type, location):  # noqa: F811
+async def test_another_place_or_another_problem_is_not_a_duplicate(open311, followers, issue_type, location):
     await file_report(open311, "120 Main Street")
     report = {**REPORT, "issue_type": issue_type, "issue_location": location, "report_confirmed": None}
     result, _ = await answer(open311, "report_confirmed", True, report, text="/affirm", intent="affirm")
     assert result == {"report_confirmed": True, "duplicate_of": None}
 
 
-async def test_a_closed_request_is_not_a_duplicate(open311, open311_app, followers):  # noqa: F811
+async def test_a_closed_request_is_not_a_duplicate(open311, open311_app, followers):
     first, _ = await file_report(open311, "120 Main Street")
     await set_status(open311_app, first, "closed", "Filled")
     result, _ = await answer(open311, "report_confirmed", True, {**REPORT, "report_confirmed": None},

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionRequestStatus, ValidateStatusForm
 from tests.conftest import make_tracker
-from tests.open311.conftest import open311, open311_app, open311_settings, set_status, unreachable  # noqa: F401
+from tests.open311.conftest import set_status, unreachable
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +35,7 @@ async def file_and_close(client, app) -> str:
     "language, status, service_name", [("en", "closed", "Pothole"), ("es", "cerrada", "Bache")],
 )
 async def test_known_request_status_and_notes_are_told(
-    open311, open311_app, domain, language, status, service_name  # noqa: F811
+    open311, open311_app, domain, language, status, service_name
 ):
     request_id = await file_and_close(open311, open311_app)
     dispatcher = CollectingDispatcher()
@@ -50,7 +50,7 @@ async def test_known_request_status_and_notes_are_told(
     assert events == [SlotSet("request_id", None)]
 
 
-async def test_unknown_request_gets_a_clear_answer(open311):  # noqa: F811
+async def test_unknown_request_gets_a_clear_answer(open311):
     dispatcher = CollectingDispatcher()
     events = await ActionRequestStatus(client=open311).run(
         dispatcher, make_tracker(slots={"request_id": "SR-ZZZZZZZZ"}), {}

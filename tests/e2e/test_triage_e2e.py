@@ -70,3 +70,12 @@ def test_a_status_change_through_open311_is_told_to_the_citizen(chat, stack):
             break
         time.sleep(0.5)
     assert told and "Filled on Tuesday." in told[-1]
+
+
+def test_an_emergency_written_to_an_agent_gets_the_advice_at_once_and_jumps_the_queue(chat, stack):
+    assert "queue" in chat.texts("I want to talk to a person")
+    reply = chat.texts("wait, there's smoke pouring out of my neighbour's window")
+    assert "911" in reply  # the bot breaks its silence for this only
+    queued = HandoffStore.from_url(stack.settings.handoff_database_url).open_for_conversation(chat.sender)
+    assert queued is not None and queued.urgency == "emergency"
+    assert chat.texts("thanks, they're here now") == ""  # and is silent again

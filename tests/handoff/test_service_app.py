@@ -181,6 +181,23 @@ def test_an_emergency_jumps_the_queue(app, accounts, bot):
     assert [r["conversation_id"] for r in rows] == ["urgent", "first"]
 
 
+def test_an_emergency_written_while_waiting_moves_the_conversation_to_the_top(app, accounts, bot):
+    queue(bot, packet("first"))
+    reference = queue(bot, packet("second"))["reference"]
+    bot.post("/api/conversations/second/messages", json={"message_id": "m1", "text": "still waiting, thanks"})
+    ana = login(app, "ana")
+    assert [r["conversation_id"] for r in ana.get("/api/console/queue").json()["handoffs"]] == ["first", "second"]
+
+    sent = bot.post("/api/conversations/second/messages",
+                    json={"message_id": "m2", "text": "now there's smoke coming out of the kitchen!!"})
+    assert sent.status_code == 202
+    rows = ana.get("/api/console/queue").json()["handoffs"]
+    assert [(r["conversation_id"], r["urgency"]) for r in rows] == [("second", "emergency"), ("first", "normal")]
+    system = [m["text"] for m in ana.get(f"/api/console/handoffs/{reference}").json()["messages"]
+              if m["sender"] == "system"]
+    assert any("emergency (fire" in text for text in system)
+
+
 def test_a_late_packet_from_the_outbox_imports_missed_messages_and_tells_the_citizen(bot, relay):
     escalated = datetime.now(timezone.utc) - timedelta(minutes=5)
     relay.citizen["c1"] = [{"message_id": "m1", "text": "hello? anyone?", "timestamp": escalated.isoformat()}]

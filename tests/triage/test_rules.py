@@ -73,6 +73,10 @@ NOT_EMERGENCY: list[tuple[int, str]] = [
     (40, "Il y a eu une inondation dans le parking souterrain la semaine dernière, qui nettoie la boue ?"),
     (41, "Une voiture a percuté le lampadaire rue Gambetta, personne n'est blessé mais il penche"),
     (42, "The dead tree on Pine St is threatening to fall on the sidewalk"),
+    (43, "City hall must be flooded with calls, nobody picks up"),
+    (44, "el arbol cayo en la calle pero no hubo heridos"),
+    (45, "la fumee du barbecue des voisins entre chez moi tous les soirs"),
+    (46, "faut-il un permis pour faire un feu de branches dans mon jardin ?"),
 ]
 
 # Masks whose phrase no emergency rule matches today ("estación de bomberos", "me muero de",
@@ -97,6 +101,10 @@ EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
         (11, "Tout le monde serait mieux sans moi"),
         (12, "Je pense à mettre fin à mes jours"),
         (13, "Je n'ai plus envie de vivre"),
+        (14, 'my brother said he wants to disappear for good, everyone is better off without him'),
+        (15, "she's been cutting again and says tonight's the night"),
+        (16, 'he has saved up all his pills in a drawer'),
+        (17, 'dice que ya no quiere ser una carga para nadie'),
     ],
     "gas": [
         (0, "There's a rotten egg smell in the hallway at 12 Oak St"),
@@ -113,6 +121,7 @@ EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
         (2, "Sale mucho humo de la casa de al lado en la calle Pino 4"),
         (3, "Il y a de la fumée qui sort du garage au 3 rue Pasteur"),
         (4, "La voiture brûle devant chez moi, rue Victor-Hugo"),
+        (5, 'the neighbours garage is going up, there are kids next door'),
     ],
     "flood": [
         (0, "Water is pouring into our basement from the street at 7 Lake Rd"),
@@ -121,6 +130,7 @@ EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
         (3, "Les eaux usées remontent par la douche au 5 rue des Saules"),
         (4, "Se está inundando la cochera, ¿a quién llamo?"),
         (5, "La cave est inondée, l'eau monte vite"),
+        (6, 'the creek behind our houses is rising fast and is in the yards'),
     ],
     "danger": [
         (0, "Someone is trying to break into my neighbour's house at 5 Elm St"),
@@ -136,6 +146,8 @@ EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
         (10, "Quelqu'un essaie de forcer la porte de mon appartement"),
         (11, "Un homme avec un couteau crie sur les passants devant la gare"),
         (12, "Il y a une bagarre devant le bar rue Gambetta"),
+        (13, 'someone is kicking in the back door of the house next door'),
+        (14, 'a kid went through the ice at the pond'),
     ],
     "injury": [
         (0, "A man collapsed at the bus stop on Main and 4th"),
@@ -145,6 +157,7 @@ EMERGENCY_ANY: dict[str, list[tuple[int, str]]] = {
         (4, "Un señor se desplomó en la parada del autobús y no reacciona"),
         (5, "Un homme est tombé de son vélo rue Pasteur et il ne bouge plus"),
         (6, "Une femme saigne beaucoup devant la pharmacie"),
+        (7, 'my son hit his head on the slide and is throwing up'),
     ],
 }
 
@@ -155,6 +168,8 @@ EMERGENCY_TOGETHER: dict[str, list[tuple[int, str]]] = {
         (0, "There's a gas smell in the hallway at 12 Oak St"),
         (1, "The meter on the side of our house is hissing loudly"),
         (2, "I can hear gas escaping from the pipe by the curb on Pine St"),
+        (3, 'we are all dizzy with headaches since we turned the heater on'),
+        (4, 'the pipe in the basement is hissing and it reeks'),
     ],
     "power_line": [
         (0, "A power line is down across Maple Ave after the storm"),
@@ -163,8 +178,12 @@ EMERGENCY_TOGETHER: dict[str, list[tuple[int, str]]] = {
         (3, "The transformer on our street went boom and now the whole block is dark"),
     ],
     "fire": [],
-    "flood": [],
-    "danger": [],
+    "flood": [
+        (0, 'the underpass is flooded and there are cars stuck with people inside'),
+    ],
+    "danger": [
+        (0, "there's a baby alone in a car in the parking lot and it's very hot"),
+    ],
     "injury": [],
 }
 
