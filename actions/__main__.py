@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from rasa_sdk.__main__ import main as rasa_sdk_main
 
 from actions import defaults
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, HandoffNotFound
 from handoff.outbox import Deliverer
 from handoff.relay import RasaRelay
 from handoff.settings import get_settings as get_handoff_settings
 from open311.errors import Open311Error
-from open311.watcher import Notify, start_watcher
+from open311.watcher import ConversationGone, Notify, start_watcher
 from retrieval.errors import RetrievalError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,15 @@ def start_outbox() -> None:
 def rasa_notify() -> Notify:
     """Notices to citizens go through the Rasa server's handoff channel (built inside the watcher's loop)."""
     settings = get_handoff_settings()
-    return RasaRelay(settings.rasa_url, settings.token).notify
+    relay = RasaRelay(settings.rasa_url, settings.token)
+
+    async def notify(conversation_id: str, response: str, values: dict[str, Any]) -> None:
+        try:
+            await relay.notify(conversation_id, response, values)
+        except HandoffNotFound as exc:
+            raise ConversationGone(conversation_id) from exc
+
+    return notify
 
 
 def start_status_notifications() -> None:

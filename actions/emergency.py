@@ -67,5 +67,10 @@ class ActionHandleEmergency(Action):
         if not any(name == response for name in (domain.get("responses") or {})):
             response = f"utter_emergency_{FALLBACK_KIND}"
         dispatcher.utter_message(response=response, emergency_number=emergency_number())
-        return await escalate(dispatcher, tracker, Reason.emergency, active_form=form_at_latest_message(tracker),
-                              client=self._client, outbox=self._outbox)
+        try:
+            return await escalate(dispatcher, tracker, Reason.emergency, active_form=form_at_latest_message(tracker),
+                                  client=self._client, outbox=self._outbox)
+        except Exception:  # the advice above must reach the citizen whatever happens to the handoff
+            logger.error("could not hand emergency conversation %s over", tracker.sender_id, exc_info=True)
+            dispatcher.utter_message(response="utter_human_failed")
+            return []

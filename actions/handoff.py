@@ -48,9 +48,7 @@ from handoff.packet import (
     Urgency,
 )
 from handoff.summary import summarize
-from open311.errors import Open311Error
 from triage import triage
-from triage.errors import TriageError
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +165,7 @@ def triage_of(tracker: Tracker, slots: dict[str, Any], reason: Reason) -> Triage
             config=defaults.triage_config(),
             catalogue=defaults.service_catalogue(),
         )
-    except (TriageError, Open311Error, OSError):
+    except Exception:  # a broken content file must not stop the handoff
         logger.error("could not triage conversation %s", tracker.sender_id, exc_info=True)
         return None
     return Triage(

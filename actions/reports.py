@@ -133,7 +133,14 @@ def same_place(address: str | None, request: RemoteRequest, lat: float | None = 
     if not address or not request.address:
         return False
     mine, theirs = _place_words(address), _place_words(request.address)
-    return bool(mine) and len(mine & theirs) / len(mine | theirs) >= 0.6
+    if not mine:
+        return False
+    numbers = {word for word in mine if word.isdigit()}
+    if numbers != {word for word in theirs if word.isdigit()}:
+        return False  # 12 and 120 Main Street are different places
+    overlap = len(mine & theirs) / len(mine | theirs)
+    # Without a house number, a street name alone ("Main St") is too wide: ask for more in common.
+    return overlap >= 0.6 if numbers else len(mine) >= 3 and overlap >= 0.8
 
 
 async def find_duplicate(client: Open311Client, service_code: str, address: str | None) -> RemoteRequest | None:

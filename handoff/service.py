@@ -63,7 +63,7 @@ class HandoffService:
     def _triage(self, reference: str, text: str) -> None:
         try:
             emergency = detect_emergency(text)
-        except TriageError:
+        except (TriageError, OSError):
             logger.error("the triage rules cannot be read; %s is not triaged", reference, exc_info=True)
             return
         if emergency is not None:

@@ -45,7 +45,7 @@ def summarize(packet: ContextPacket) -> str:
     """E.g. 'Could not finish a street problem report (Spanish, web chat). Issue: pothole; location: ...'."""
     form = FORMS.get(packet.active_form or "", "a form")
     first = REASONS[packet.reason].format(form=form)
-    if packet.triage is not None and packet.triage.category:
+    if packet.triage is not None and packet.triage.category and packet.triage.category != "general":
         first += f": {packet.triage.category}"
     language = LANGUAGES.get(packet.language, packet.language)
     channel = CHANNELS.get(packet.channel or "", packet.channel)

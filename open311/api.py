@@ -457,9 +457,19 @@ def _new_request(form: Form, catalogue: ServiceCatalogue) -> dict[str, Any]:
 # --- reading queries -------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain(value: str, name: str) -> str:
+    """A query value or id without control characters (a NUL would reach the database driver)."""
+    if _CONTROL.search(value):
+        raise InvalidServiceRequest(f"{name} contains characters that are not allowed")
+    return value
+
+
 def _list(query: QueryParams, name: str) -> list[str]:
     """A parameter given comma-separated, repeated, or both."""
-    return [item.strip() for value in query.getlist(name) for item in value.split(",") if item.strip()]
+    return [_plain(item.strip(), name) for value in query.getlist(name) for item in value.split(",") if item.strip()]
 
 
 def _date(query: QueryParams, name: str) -> datetime | None:
@@ -470,7 +480,7 @@ def _date(query: QueryParams, name: str) -> datetime | None:
         raise InvalidServiceRequest(f"{name} was sent more than once")
     try:
         return parse_w3c(values[0])
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidServiceRequest(f"{name} must be a W3C date-time with an offset: 2010-01-01T00:00:00Z") from None
 
 
@@ -480,11 +490,14 @@ def _date_range(query: QueryParams) -> tuple[datetime, datetime]:
     span = timedelta(days=DEFAULT_DAYS)
     if start is None and end is None:
         end = datetime.now(timezone.utc)
-    if start is None:
-        assert end is not None
-        start = end - span
-    if end is None:
-        end = start + span
+    try:
+        if start is None:
+            assert end is not None
+            start = end - span
+        if end is None:
+            end = start + span
+    except OverflowError:
+        raise InvalidServiceRequest("start_date or end_date is out of range") from None
     if start > end:
         raise InvalidServiceRequest("start_date is after end_date")
     if end - start > span:
@@ -494,6 +507,7 @@ def _date_range(query: QueryParams) -> tuple[datetime, datetime]:
 
 def _request_id(text: str) -> str:
     """The id as written, or normalised when it is one of ours typed loosely (``sr-7k3m9q2x``)."""
+    _plain(text, "service_request_id")
     found = request_ids_in(text)
     if len(found) == 1 and found[0][:2] == (0, len(text)):
         return found[0][2]

@@ -108,6 +108,13 @@ def _attribute(item: dict[str, Any]) -> Attribute:
     )
 
 
+def _parsed(item: Any) -> RemoteRequest:
+    try:
+        return RemoteRequest.from_json(item)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ServerUnavailable(f"the Open311 server answered a request without {exc}") from exc
+
+
 class Open311Client:
     """Async client of an Open311 GeoReport v2 server (JSON format)."""
 
@@ -163,8 +170,11 @@ class Open311Client:
         body = await self._call("GET", f"/services/{quote(service_code, safe='')}.json",
                                 params={**self._common(), "locale": locale})
         items = body.get("attributes") if isinstance(body, dict) else None
-        attributes = tuple(sorted((_attribute(item) for item in items or [] if isinstance(item, dict)),
-                                  key=lambda attribute: attribute.order))
+        try:
+            attributes = tuple(sorted((_attribute(item) for item in items or [] if isinstance(item, dict)),
+                                      key=lambda attribute: attribute.order))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServerUnavailable(f"the Open311 server sent a malformed service definition: {exc}") from exc
         self._definitions[key] = (time.monotonic(), attributes)
         return attributes
 
@@ -202,7 +212,7 @@ class Open311Client:
             if exc.status == 404:
                 return None
             raise
-        return RemoteRequest.from_json(body[0]) if isinstance(body, list) and body else None
+        return _parsed(body[0]) if isinstance(body, list) and body else None
 
     async def find_requests(
         self,
@@ -226,5 +236,4 @@ class Open311Client:
 
     async def _requests(self, params: dict[str, str]) -> list[RemoteRequest]:
         body = await self._call("GET", "/requests.json", params={**self._common(), **params})
-        return [RemoteRequest.from_json(item) for item in body if isinstance(item, dict)] if isinstance(body, list) \
-            else []
+        return [_parsed(item) for item in body if isinstance(item, dict)] if isinstance(body, list) else []

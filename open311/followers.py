@@ -56,6 +56,8 @@ class FollowerStore:
                     service_request_id=service_request_id, conversation_id=conversation_id)).scalar_one_or_none()
                 if row is not None:
                     was_active, row.active = row.active, True
+                    if not was_active:  # following again: tell changes from now on, not since it stopped
+                        row.last_status, row.last_notes = status, notes
                     return not was_active
                 session.add(FollowerRow(service_request_id=service_request_id, conversation_id=conversation_id,
                                         last_status=status, last_notes=notes, active=True,

@@ -2,10 +2,11 @@
 
 SQLite by default; any SQLAlchemy URL (PostgreSQL in a scaled-out
 deployment) works unchanged. Besides the Open311 fields, each request keeps
-the conversation, channel and language it came from, so the citizen can be
-told about status changes where they asked: every change of status is also
-appended to ``service_request_updates``, which another process (the bot's
-notifier) polls with :meth:`RequestStore.changes_after`.
+the channel it came through (``open311`` for the API; conversation and language
+columns are from before the bot filed through the API, and stay empty now: who
+to tell about a request is the bot's own business, open311/followers.py). Every
+change of status or notes is appended to ``service_request_updates``, the
+request's history for the city's back office (:meth:`RequestStore.changes_after`).
 """
 
 from __future__ import annotations

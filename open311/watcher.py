@@ -26,16 +26,17 @@ Notify = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 CLOSED = "closed"
 
 
+class ConversationGone(Exception):
+    """Raised by a notify function when the conversation no longer exists: stop following for it."""
+
+
 def notice_for(follower: Follower, request: RemoteRequest) -> tuple[str, dict[str, Any]] | None:
     """The response and values to send, or None when nothing the citizen cares about changed."""
     if request.status == follower.last_status and (request.status_notes or None) == (follower.last_notes or None):
         return None
-    values = {"request_id": request.service_request_id, "status_notes": request.status_notes or "-",
-              "service_code": request.service_code or ""}
+    values = {"request_id": request.service_request_id, "status_notes": request.status_notes or "-"}
     if request.status == CLOSED:
         return "utter_request_status_closed", values
-    if follower.last_status == CLOSED:
-        return "utter_request_status_reopened", values
     return "utter_request_status_updated", values
 
 
@@ -60,7 +61,13 @@ class StatusWatcher:
                 continue
             try:
                 await self._notify(follower.conversation_id, notice[0], notice[1])
-            except Exception:  # Rasa down or the conversation gone: try again next round
+            except ConversationGone:
+                logger.info("conversation %s is gone; no longer following %s", follower.conversation_id,
+                            follower.service_request_id)
+                await asyncio.to_thread(self._followers.record, follower, follower.last_status,
+                                        follower.last_notes, False)
+                continue
+            except Exception:  # Rasa down: try again next round
                 logger.warning("could not tell %s about %s", follower.conversation_id,
                                follower.service_request_id, exc_info=True)
                 continue
@@ -75,6 +82,8 @@ class StatusWatcher:
                 await self.run_once()
             except Open311Error:
                 logger.warning("could not check followed service requests", exc_info=True)
+            except Exception:  # a surprise must not end the notifications for good
+                logger.exception("checking followed service requests failed")
             await asyncio.to_thread(stop.wait, self._client.settings.poll_seconds)
 
 

@@ -111,10 +111,6 @@ def base_env(settings: StackSettings) -> dict[str, str]:
             "CITYBOT_HANDOFF_URL": settings.handoff_url(),
             "CITYBOT_HANDOFF_TOKEN": settings.handoff_secret(),
             "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
-            # The bot files reports through the web app's Open311 server (a city may point it at its own).
-            "CITYBOT_OPEN311_URL": settings.open311_url(),
-            "CITYBOT_OPEN311_API_KEY": settings.open311_keys()[0],
-            "CITYBOT_OPEN311_POLL_SECONDS": str(settings.open311_poll_seconds),
         }
     )
     return env
@@ -128,7 +124,12 @@ def action_server(settings: StackSettings) -> Server:
         command=[sys.executable, "-m", "actions", "--actions", "actions",
                  "--port", str(settings.action_port)],
         health_url=f"http://{host}:{settings.action_port}/health",
-        env={**base_env(settings), "SANIC_HOST": host},
+        env={**base_env(settings), "SANIC_HOST": host,
+             # The bot files reports through the web app's Open311 server (a city may point it at its own);
+             # only the action server holds the key.
+             "CITYBOT_OPEN311_URL": settings.open311_url(),
+             "CITYBOT_OPEN311_API_KEY": settings.open311_keys()[0],
+             "CITYBOT_OPEN311_POLL_SECONDS": str(settings.open311_poll_seconds)},
         log_path=settings.var_dir / "logs" / "actions.log",
     )
 

@@ -110,30 +110,33 @@ async def take_if_paused(agent: Any, message: UserMessage, output: OutputChannel
                             metadata=message.metadata)
         tracker.update(event)
         await agent.tracker_store.save(tracker)
+    await warn_if_emergency(agent, message.sender_id, text, output)  # before the relay, which may be slow
     await _relay(agent, tracker, event, output)
-    await _warn_if_emergency(agent, message.sender_id, text, output)
     return True
 
 
-async def _warn_if_emergency(agent: Any, sender_id: str, text: str, output: OutputChannel) -> None:
-    """An emergency written to an agent gets the number and advice at once: the agent may not be reading yet.
+async def warn_if_emergency(agent: Any, sender_id: str, text: str, output: OutputChannel) -> bool:
+    """If the message describes an emergency, send the number and advice (in the conversation's language).
 
-    The handoff service, seeing the same words, moves the conversation to the top of the queue.
+    For messages no bot action answers: one written to an agent (who may not be reading
+    yet; the handoff service, seeing the same words, moves it to the top of the queue),
+    or a turn that failed. Rules only (triage.yml). True when the advice was sent.
     """
     try:
         emergency = detect_emergency(text)
         number = default_config().emergency_number
     except (TriageError, OSError):
-        logger.error("the triage rules cannot be read; a message during a handoff is not triaged", exc_info=True)
-        return
+        logger.error("the triage rules cannot be read; a message is not triaged", exc_info=True)
+        return False
     if emergency is None:
-        return
+        return False
     async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
         tracker = await agent.tracker_store.retrieve(sender_id)
         if tracker is None:
-            return
+            return False
         await _say(agent, tracker, output, f"utter_emergency_{emergency.kind}", {"emergency_number": number})
         await agent.tracker_store.save(tracker)
+    return True
 
 
 def session_expired(agent: Any, tracker: DialogueStateTracker) -> bool:
@@ -160,6 +163,7 @@ async def relay_citizen_message(agent: Any, message: UserMessage, output: Output
             paused = False
         elif isinstance(event, UserUttered) and event.message_id == message.message_id:
             if paused:
+                await warn_if_emergency(agent, message.sender_id, event.text or "", output)
                 await _relay(agent, tracker, event, output)
             return paused
     return False

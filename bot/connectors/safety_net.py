@@ -5,7 +5,8 @@ crashes), Rasa logs the error and the turn ends with no message at all. Our
 channels wrap the message handler: a turn that sent nothing gets the
 ``utter_internal_error`` response from domain.yml, unless the conversation is
 paused for a person (bot/connectors/handoff.py): then the silence is wanted and
-the message is relayed to the agent instead.
+the message is relayed to the agent instead. A failed turn whose message describes
+an emergency gets the emergency number and advice instead of the apology.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from bot.connectors.handoff import relay_citizen_message, take_if_paused
+from bot.connectors.handoff import relay_citizen_message, take_if_paused, warn_if_emergency
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ class SafetyNet:
         try:
             return await self._handle(message)
         finally:
-            if counting.sent == 0 and not await self._relayed(message, counting.inner):
+            if counting.sent == 0 and not await self._relayed(message, counting.inner) \
+                    and not await self._warned(message, counting.inner):
                 logger.error("a turn ended without any answer; sending the apology")
                 await counting.inner.send_text_message(message.sender_id, apology())
 
@@ -97,6 +99,18 @@ class SafetyNet:
             return await relay_citizen_message(agent, message, output)
         except Exception:  # the apology must still go out
             logger.exception("could not check whether %s is with a person", message.sender_id)
+            return False
+
+
+    async def _warned(self, message: UserMessage, output: OutputChannel) -> bool:
+        """A failed turn about an emergency still gets the number and advice, not only an apology."""
+        agent = self._agent()
+        if agent is None:
+            return False
+        try:
+            return await warn_if_emergency(agent, message.sender_id, message.text or "", output)
+        except Exception:  # the apology must still go out
+            logger.exception("could not warn %s about an emergency", message.sender_id)
             return False
 
 

@@ -374,3 +374,18 @@ def test_same_place_by_coordinates_is_within_fifty_metres():
     assert same_place(None, request, lat=40.7128 + 0.0003, long=-74.0060)  # about 33 m north
     assert not same_place(None, request, lat=40.7128 + 0.0045, long=-74.0060)  # about 500 m north
     assert not same_place("120 Main Street", request, lat=40.7128 + 0.0045, long=-74.0060)  # coordinates decide
+
+
+@pytest.mark.parametrize(
+    "mine, theirs, same",
+    [
+        ("120 Main Street", "120 main st", True),
+        ("calle Main 120", "120 Main Street", True),  # the same place written in another language
+        ("12 Main Street", "120 Main Street", False),
+        ("Main Street", "Main St", False),  # a whole street is not one place
+        ("in front of the central library", "in front of the central library", True),
+    ],
+)
+def test_same_place_by_address_needs_the_same_number_or_a_precise_landmark(mine, theirs, same):
+    request = RemoteRequest.from_json({"service_request_id": "SR-1", "address": theirs})
+    assert same_place(mine, request) is same

@@ -64,7 +64,7 @@ def test_a_whole_street_report_in_spanish_after_choosing_espanol(open_page, tmp_
 
     say(page, "Su mensaje", "hay un bache enorme en la calle")
     expect(bot_messages(page).last).to_contain_text("¿Dónde está el problema?", timeout=30_000)
-    say(page, "Su mensaje", "calle Main 120")
+    say(page, "Su mensaje", "calle Olmo 45")
     expect(bot_messages(page).last).to_contain_text("Describa el problema", timeout=30_000)
     say(page, "Su mensaje", "es muy hondo y ya se poncharon dos llantas")
     expect(bot_messages(page).last).to_contain_text("¿De qué tamaño es?", timeout=30_000)
@@ -74,11 +74,11 @@ def test_a_whole_street_report_in_spanish_after_choosing_espanol(open_page, tmp_
     expect(bot_messages(page).last).to_contain_text("foto", timeout=30_000)
     say(page, "Su mensaje", "omitir")
     expect(bot_messages(page).last).to_contain_text("Revise su reporte", timeout=30_000)
-    expect(bot_messages(page).last).to_contain_text("calle Main 120")
+    expect(bot_messages(page).last).to_contain_text("calle Olmo 45")
     page.get_by_role("button", name="Sí, enviarlo").click()
     expect(bot_messages(page).last).to_contain_text("Su reporte quedó registrado", timeout=30_000)
     expect(bot_messages(page).last).to_contain_text(REQUEST_ID)
-    expect(page.locator("li.msg--user").nth(1)).to_have_text("Usted dijo: calle Main 120")
+    expect(page.locator("li.msg--user").nth(1)).to_have_text("Usted dijo: calle Olmo 45")
 
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0

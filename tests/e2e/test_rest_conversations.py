@@ -21,6 +21,7 @@ def buttons(messages: list[dict]) -> list[str]:
 
 
 def file_pothole(chat: Chat, where: str = "120 Main Street") -> str:
+    """Report a pothole and return its id (a place nobody reported before: no duplicate offer)."""
     assert "Where is it?" in chat.texts("there's a pothole on my street")
     assert "describe the problem" in chat.texts(where)
     size = chat.say("deep hole, about a foot wide")  # then the service definition's questions
@@ -37,7 +38,7 @@ def file_pothole(chat: Chat, where: str = "120 Main Street") -> str:
 
 
 def test_pothole_report_is_filed_stored_and_its_status_answered(chat, stack):
-    request_id = file_pothole(chat)
+    request_id = file_pothole(chat, where="120 Main Street")
     stored = RequestStore.from_url(stack.settings.database_url).get(request_id)
     assert stored is not None
     assert (stored.service_code, stored.address_string, stored.status) == ("pothole", "120 Main Street", "open")

@@ -599,11 +599,19 @@ def test_request_list_filters_by_start_and_end_date(client, database_url):
         ({"start_date": "2024-01-01T00:00:00"}, "with an offset"),  # no time zone: ambiguous by hours
         ({"start_date": "2024-03-01T00:00:00Z", "end_date": "2024-02-01T00:00:00Z"}, "start_date is after end_date"),
         ({"start_date": "2024-01-01T00:00:00Z", "end_date": "2024-06-01T00:00:00Z"}, "more than 90 days"),
+        ({"start_date": "9999-12-31T00:00:00Z"}, "out of range"),
+        ({"end_date": "0001-01-02T00:00:00Z"}, "out of range"),
+        ({"service_code": "pot\x00hole"}, "not allowed"),
+        ({"service_request_id": "SR-\x00"}, "not allowed"),
     ],
 )
 def test_malformed_or_too_wide_dates_are_a_bad_request(client, params, problem):
     assert_json_error(client.get(f"{V2}/requests.json", params=params), 400, problem)
     assert_xml_error(client.get(f"{V2}/requests.xml", params=params), 400, problem)
+
+
+def test_an_id_with_a_nul_character_is_a_bad_request_not_a_crash(client):
+    assert_json_error(client.get(f"{V2}/requests/SR-%00.json"), 400, "not allowed")
 
 
 def test_request_list_returns_at_most_1000_requests(client, database_url):

@@ -10,7 +10,7 @@ import pytest
 
 from open311.client import RemoteRequest, ServerUnavailable
 from open311.followers import Follower
-from open311.watcher import StatusWatcher, notice_for, start_watcher
+from open311.watcher import ConversationGone, StatusWatcher, notice_for, start_watcher
 from tests.open311.conftest import set_status, unreachable
 
 pytestmark = pytest.mark.anyio
@@ -56,10 +56,22 @@ async def test_a_closed_request_is_told_once_and_followed_no_longer(open311, ope
     watcher = StatusWatcher(followers, open311, notify)
     assert await watcher.run_once() == 1
     assert notify.notices == [("conv-1", "utter_request_status_closed",
-                               {"request_id": request_id, "status_notes": "Filled on 23 Nov",
-                                "service_code": "pothole"})]
+                               {"request_id": request_id, "status_notes": "Filled on 23 Nov"})]
     assert followers.active() == []
     assert await watcher.run_once() == 0 and len(notify.notices) == 1  # told once
+
+
+async def test_joining_a_request_again_tells_changes_from_then_on(open311, open311_app, followers, notify):
+    request_id = await followed_request(open311, followers)
+    await set_status(open311_app, request_id, "closed", "Filled")
+    watcher = StatusWatcher(followers, open311, notify)
+    assert await watcher.run_once() == 1
+    await set_status(open311_app, request_id, "open", "Reopened: the patch sank")
+    reopened = await open311.get_request(request_id)
+    assert reopened is not None
+    # The citizen joins it again (a duplicate report): they know its state, so nothing is told yet.
+    assert followers.follow(request_id, "conv-1", reopened.status, reopened.status_notes)
+    assert await watcher.run_once() == 0 and len(notify.notices) == 1
 
 
 async def test_every_follower_of_a_request_is_told(open311, open311_app, followers, notify):
@@ -96,12 +108,23 @@ async def test_nobody_followed_means_no_call_to_the_server(followers, notify):
     assert await StatusWatcher(followers, unreachable(), notify).run_once() == 0
 
 
-def test_a_reopened_request_is_told_as_reopened():
+def test_a_reopened_request_is_told_as_an_update():
     follower = Follower("SR-7K3M9Q2X", "conv-1", "closed", "Filled")
     request = RemoteRequest.from_json({"service_request_id": "SR-7K3M9Q2X", "status": "open",
                                        "status_notes": "Sinking again", "service_code": "pothole"})
-    assert notice_for(follower, request) == ("utter_request_status_reopened", {
-        "request_id": "SR-7K3M9Q2X", "status_notes": "Sinking again", "service_code": "pothole"})
+    assert notice_for(follower, request) == ("utter_request_status_updated", {
+        "request_id": "SR-7K3M9Q2X", "status_notes": "Sinking again"})
+
+
+async def test_a_conversation_that_is_gone_is_followed_no_longer(open311, open311_app, followers):
+    request_id = await followed_request(open311, followers)
+    await set_status(open311_app, request_id, "closed", "Filled")
+
+    async def gone(conversation_id: str, response: str, values: dict[str, Any]) -> None:
+        raise ConversationGone(conversation_id)
+
+    assert await StatusWatcher(followers, open311, gone).run_once() == 0
+    assert followers.active() == []
 
 
 async def test_while_the_server_is_down_nobody_stops_being_followed(open311, followers, notify):
