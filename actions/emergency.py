@@ -41,12 +41,14 @@ def emergency_kind(tracker: Tracker) -> str:
     return emergency.kind if emergency else FALLBACK_KIND
 
 
-def emergency_number() -> str:
+def emergency_numbers() -> dict[str, str]:
+    """The emergency number and the crisis line, from the city's triage rules."""
     try:
-        return defaults.triage_config().emergency_number
+        config = defaults.triage_config()
+        return {"emergency_number": config.emergency_number, "crisis_line": config.crisis_line}
     except (TriageError, OSError):
         logger.error("the triage rules cannot be read; giving %s", FALLBACK_NUMBER, exc_info=True)
-        return FALLBACK_NUMBER
+        return {"emergency_number": FALLBACK_NUMBER, "crisis_line": FALLBACK_NUMBER}
 
 
 class ActionHandleEmergency(Action):
@@ -66,7 +68,7 @@ class ActionHandleEmergency(Action):
         response = f"utter_emergency_{kind}"
         if not any(name == response for name in (domain.get("responses") or {})):
             response = f"utter_emergency_{FALLBACK_KIND}"
-        dispatcher.utter_message(response=response, emergency_number=emergency_number())
+        dispatcher.utter_message(response=response, **emergency_numbers())
         try:
             return await escalate(dispatcher, tracker, Reason.emergency, active_form=form_at_latest_message(tracker),
                                   client=self._client, outbox=self._outbox)

@@ -60,6 +60,7 @@ class Topic:
 @dataclass(frozen=True)
 class TriageConfig:
     emergency_number: str
+    crisis_line: str
     not_emergency: tuple[re.Pattern[str], ...]
     emergencies: tuple[EmergencyRule, ...]
     raise_to_high: tuple[re.Pattern[str], ...]
@@ -79,6 +80,7 @@ class TriageConfig:
         try:
             return cls(
                 emergency_number=str(data["emergency_number"]),
+                crisis_line=str(data.get("crisis_line") or data["emergency_number"]),
                 not_emergency=tuple(_compile(p, "not_emergency") for p in data.get("not_emergency") or []),
                 emergencies=tuple(_emergency(kind, rule) for kind, rule in (data.get("emergencies") or {}).items()),
                 raise_to_high=tuple(_compile(p, "raise_to_high") for p in data.get("raise_to_high") or []),

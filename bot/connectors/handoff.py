@@ -124,7 +124,7 @@ async def warn_if_emergency(agent: Any, sender_id: str, text: str, output: Outpu
     """
     try:
         emergency = detect_emergency(text)
-        number = default_config().emergency_number
+        config = default_config()
     except (TriageError, OSError):
         logger.error("the triage rules cannot be read; a message is not triaged", exc_info=True)
         return False
@@ -134,7 +134,8 @@ async def warn_if_emergency(agent: Any, sender_id: str, text: str, output: Outpu
         tracker = await agent.tracker_store.retrieve(sender_id)
         if tracker is None:
             return False
-        await _say(agent, tracker, output, f"utter_emergency_{emergency.kind}", {"emergency_number": number})
+        await _say(agent, tracker, output, f"utter_emergency_{emergency.kind}",
+                   {"emergency_number": config.emergency_number, "crisis_line": config.crisis_line})
         await agent.tracker_store.save(tracker)
     return True
 
