@@ -44,7 +44,7 @@ DESCRIPTION_MIN_CHARS = 4
 DESCRIPTION_MAX_CHARS = 1000
 NO_PHOTO = "none"
 REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_details", "report_attributes",
-                "issue_photo", "report_confirmed", "duplicate_of", "join_existing")
+                "issue_photo", "report_confirmed", "duplicate_of", "duplicate_address", "join_existing")
 SKIPPED = ""  # the answer kept for an optional question the citizen skipped
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -276,7 +276,10 @@ class ValidateStreetReportForm(CitizenFormValidation):
         if value is True:
             duplicate = await find_duplicate(self.client, reported_service(self.catalogue, tracker).service_code,
                                              tracker.get_slot("issue_location"))
-            return {"report_confirmed": True, "duplicate_of": duplicate.service_request_id if duplicate else None}
+            if duplicate is None:
+                return {"report_confirmed": True, "duplicate_of": None}
+            return {"report_confirmed": True, "duplicate_of": duplicate.service_request_id,
+                    "duplicate_address": duplicate.address or "-"}
         # "No, let me correct it": keep what was reported, ask the rest again.
         dispatcher.utter_message(response="utter_report_correct")
         return {

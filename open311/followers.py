@@ -74,6 +74,24 @@ class FollowerStore:
         except SQLAlchemyError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    def claim(self, follower: Follower, status: str, notes: str | None, active: bool) -> bool:
+        """Record a change as told, only if nobody did since ``follower`` was read: True if this caller may tell it.
+
+        Several action servers each run a watcher; the one whose update lands tells the citizen.
+        """
+        notes_then = FollowerRow.last_notes.is_(None) if follower.last_notes is None \
+            else FollowerRow.last_notes == follower.last_notes
+        try:
+            with self._sessions.begin() as session:
+                result = session.execute(sa.update(FollowerRow).where(
+                    FollowerRow.service_request_id == follower.service_request_id,
+                    FollowerRow.conversation_id == follower.conversation_id,
+                    FollowerRow.active.is_(True), FollowerRow.last_status == follower.last_status, notes_then,
+                ).values(last_status=status, last_notes=notes, active=active))
+                return bool(result.rowcount == 1)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
     def record(self, follower: Follower, status: str, notes: str | None, active: bool) -> None:
         """The citizen was told about this status: remember it (and stop following a closed request)."""
         try:

@@ -6,6 +6,8 @@ requests.json?service_request_id=...) about every followed request each
 for each change; Rasa renders it in the conversation's language and pushes it on the
 channel the citizen last used. A notice that cannot be posted is tried again next
 round, so none is lost while Rasa is down; a closed request is followed no longer.
+With several action servers, each change is claimed in the followers table before
+it is told, so only one of their watchers tells it.
 """
 
 from __future__ import annotations
@@ -59,20 +61,24 @@ class StatusWatcher:
             notice = notice_for(follower, request) if request else None
             if request is None or notice is None:
                 continue
+            changed = Follower(follower.service_request_id, follower.conversation_id, request.status,
+                               request.status_notes)
+            if not await asyncio.to_thread(self._followers.claim, follower, request.status, request.status_notes,
+                                           request.status != CLOSED):
+                continue  # another action server's watcher tells this one
             try:
                 await self._notify(follower.conversation_id, notice[0], notice[1])
             except ConversationGone:
                 logger.info("conversation %s is gone; no longer following %s", follower.conversation_id,
                             follower.service_request_id)
-                await asyncio.to_thread(self._followers.record, follower, follower.last_status,
-                                        follower.last_notes, False)
+                await asyncio.to_thread(self._followers.record, changed, request.status, request.status_notes, False)
                 continue
-            except Exception:  # Rasa down: try again next round
+            except Exception:  # Rasa down: give the change back, to be told next round
                 logger.warning("could not tell %s about %s", follower.conversation_id,
                                follower.service_request_id, exc_info=True)
+                await asyncio.to_thread(self._followers.record, changed, follower.last_status, follower.last_notes,
+                                        True)
                 continue
-            await asyncio.to_thread(self._followers.record, follower, request.status, request.status_notes,
-                                    request.status != CLOSED)
             told += 1
         return told
 

@@ -321,7 +321,7 @@ async def test_second_report_of_the_same_pothole_joins_the_first_instead_of_fili
     second = {**REPORT, "issue_location": "120 main st", "report_attributes": ANSWERS, "report_confirmed": None}
     result, responses = await answer(open311, "report_confirmed", True, second, text="/affirm", intent="affirm",
                                      sender_id="citizen-2")
-    assert result == {"report_confirmed": True, "duplicate_of": first}
+    assert result == {"report_confirmed": True, "duplicate_of": first, "duplicate_address": "120 Main Street"}
     assert responses == []
 
     dispatcher = CollectingDispatcher()

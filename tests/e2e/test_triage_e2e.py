@@ -49,7 +49,7 @@ def test_a_second_report_of_the_same_pothole_is_offered_to_join_the_first(chat, 
     other.say("no")
     other.say("/skip")
     offer = other.texts("/affirm")  # confirms the report: the duplicate is found
-    assert first in offer
+    assert first in offer and "77 Elm Street" in offer  # the request, and where it is
     joined = other.texts("/affirm")
     assert first in joined and REQUEST_ID.findall(joined) == [first]
     count = [r for r in httpx.get(f"{stack.settings.open311_url()}/requests.json", timeout=10).json()

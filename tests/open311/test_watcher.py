@@ -74,6 +74,16 @@ async def test_joining_a_request_again_tells_changes_from_then_on(open311, open3
     assert await watcher.run_once() == 0 and len(notify.notices) == 1
 
 
+async def test_with_two_action_servers_a_change_is_told_once(open311, open311_app, followers, notify):
+    request_id = await followed_request(open311, followers)
+    await set_status(open311_app, request_id, "closed", "Filled")
+    seen = followers.active()  # both watchers read the followers before either tells
+    first, second = StatusWatcher(followers, open311, notify), StatusWatcher(followers, open311, notify)
+    followers.active = lambda: seen  # type: ignore[method-assign]
+    assert await first.run_once() + await second.run_once() == 1
+    assert len(notify.notices) == 1
+
+
 async def test_every_follower_of_a_request_is_told(open311, open311_app, followers, notify):
     request_id = await followed_request(open311, followers, "conv-1")
     followers.follow(request_id, "conv-2", "open", None)  # joined it as a duplicate
