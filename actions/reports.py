@@ -32,7 +32,7 @@ from actions.language import current_language
 from bot.language import LanguageConfig
 from bot.text import alternation, clean_text, fold
 from handoff.packet import Reason
-from open311.client import Open311Client, RemoteRequest
+from open311.client import FiledRequest, FilingUncertain, Open311Client, RemoteRequest
 from open311.errors import Open311Error
 from open311.services import Attribute, Service, ServiceCatalogue
 
@@ -379,13 +379,20 @@ class ActionFileServiceRequest(Action):
                 return [SlotSet(slot, None) for slot in REPORT_SLOTS]
             answers = {code: str(value) for code, value in (tracker.get_slot("report_attributes") or {}).items()
                        if value != SKIPPED}
-            filed = await client.create_request(
-                service.service_code,
-                description=tracker.get_slot("issue_description") or "",
-                address_string=tracker.get_slot("issue_location"),
-                media_url=photo_link(tracker),
-                answers=answers,
-            )
+            description = tracker.get_slot("issue_description") or ""
+            try:
+                filed = await client.create_request(
+                    service.service_code,
+                    description=description,
+                    address_string=tracker.get_slot("issue_location"),
+                    media_url=photo_link(tracker),
+                    answers=answers,
+                )
+            except FilingUncertain:  # sent, no answer: it may be filed; do not file it twice
+                found = await filed_meanwhile(client, service.service_code, tracker.get_slot("issue_location"))
+                if found is None:
+                    raise
+                filed = FiledRequest(found.service_request_id)
         except Open311Error:
             logger.error("could not file a service request", exc_info=True)
             dispatcher.utter_message(response="utter_report_failed")
@@ -399,6 +406,16 @@ class ActionFileServiceRequest(Action):
             logger.error("could not follow %s for %s", filed.service_request_id, tracker.sender_id, exc_info=True)
         dispatcher.utter_message(response="utter_report_filed", request_id=filed.service_request_id, agency=agency)
         return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+async def filed_meanwhile(client: Open311Client, service_code: str, address: str | None) -> RemoteRequest | None:
+    """The request a POST that got no answer may have filed: same service and place, in the last minutes."""
+    since = datetime.now(timezone.utc) - timedelta(minutes=10)
+    try:
+        candidates = await client.find_requests(service_code=service_code, status="open", start_date=since)
+    except Open311Error:
+        return None
+    return next((r for r in candidates if same_place(address, r)), None)
 
 
 async def follow(client: Open311Client, service_request_id: str, conversation_id: str) -> None:

@@ -29,6 +29,10 @@ class ServerUnavailable(Open311Error):
     """The Open311 server could not be reached, or failed (5xx)."""
 
 
+class FilingUncertain(ServerUnavailable):
+    """A request was sent but no answer came: the server may have filed it."""
+
+
 class ServerRejected(Open311Error):
     """The Open311 server refused the call (4xx); ``status`` and the server's descriptions say why."""
 
@@ -198,7 +202,14 @@ class Open311Client:
                 form[name] = str(value)
         for code, value in (answers or {}).items():
             form[f"attribute[{code}]"] = value
-        body = await self._call("POST", "/requests.json", data=form)
+        try:
+            body = await self._call("POST", "/requests.json", data=form)
+        except ServerUnavailable as exc:
+            sent = isinstance(exc.__cause__, (httpx.TimeoutException, httpx.RemoteProtocolError)) \
+                and not isinstance(exc.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            if sent:
+                raise FilingUncertain(str(exc)) from exc
+            raise
         first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
         if not first.get("service_request_id"):
             raise ServerUnavailable("the Open311 server answered without a service_request_id")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,14 +16,15 @@ from actions.reports import (
     same_place,
 )
 from handoff.outbox import Outbox
-from open311.client import RemoteRequest
+from open311.client import Open311Client, RemoteRequest
 from open311.errors import StoreUnavailable
 from open311.followers import Follower, FollowerStore
 from open311.services import ServiceCatalogue
+from open311.settings import Open311ClientSettings
 from open311.store import RequestStore, make_engine
 from tests.conftest import make_tracker
 from tests.handoff.conftest import app, client_for, relay  # noqa: F401  (the real handoff app, as fixtures)
-from tests.open311.conftest import served, set_status, unreachable
+from tests.open311.conftest import BOT_KEY, URL, served, set_status, unreachable
 
 pytestmark = pytest.mark.anyio
 
@@ -389,3 +391,24 @@ def test_same_place_by_coordinates_is_within_fifty_metres():
 def test_same_place_by_address_needs_the_same_number_or_a_precise_landmark(mine, theirs, same):
     request = RemoteRequest.from_json({"service_request_id": "SR-1", "address": theirs})
     assert same_place(mine, request) is same
+
+
+class SlowToAnswer(httpx.AsyncBaseTransport):
+    """The server files the request, but its answer never arrives in time."""
+
+    def __init__(self, server) -> None:
+        self._inner = httpx.ASGITransport(app=server)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "POST":
+            raise httpx.ReadTimeout("no answer in time", request=request)
+        return response
+
+
+async def test_a_report_whose_answer_timed_out_is_not_filed_twice(open311_app, followers):
+    client = Open311Client(Open311ClientSettings(url=URL, api_key=BOT_KEY), transport=SlowToAnswer(open311_app))
+    request_id, _ = await file_report(client, "15 Cedar Lane")
+    listed = await served(open311_app, "/requests.json", service_code="pothole")
+    assert [r["service_request_id"] for r in listed if r["address"] == "15 Cedar Lane"] == [request_id]
+    assert [f.service_request_id for f in followers.active()] == [request_id]
