@@ -43,7 +43,8 @@ LOCATION_MAX_CHARS = 200
 DESCRIPTION_MIN_CHARS = 4
 DESCRIPTION_MAX_CHARS = 1000
 NO_PHOTO = "none"
-REPORT_SLOTS = ("issue_type", "issue_location", "issue_description", "issue_details", "report_attributes",
+REPORT_SLOTS = ("issue_type", "issue_location", "issue_lat", "issue_long", "issue_description", "issue_details",
+                "report_attributes",
                 "issue_photo", "report_confirmed", "duplicate_of", "duplicate_address", "join_existing")
 SKIPPED = ""  # the answer kept for an optional question the citizen skipped
 
@@ -74,6 +75,25 @@ def reported_service(catalogue: ServiceCatalogue, tracker: Tracker) -> Service:
 def photo_link(tracker: Tracker) -> str | None:
     photo = tracker.get_slot("issue_photo")
     return photo if photo and photo != NO_PHOTO else None
+
+
+def shared_point(tracker: Tracker) -> tuple[float, float] | None:
+    """The location pin the citizen just shared (WhatsApp, Telegram): (latitude, longitude), if valid."""
+    found = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
+    try:
+        lat, long = float(found["latitude"]), float(found["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (lat, long) if -90 <= lat <= 90 and -180 <= long <= 180 else None
+
+
+def shared_photo(tracker: Tracker) -> str | None:
+    """The link of the photo the citizen just sent (kept by the channel, bot/connectors/media.py)."""
+    for entity in tracker.latest_message.get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == "photo_url" and isinstance(value, str) and _URL.fullmatch(value.strip()):
+            return value.strip()
+    return None
 
 
 def looks_like_location(text: str) -> bool:
@@ -143,7 +163,8 @@ def same_place(address: str | None, request: RemoteRequest, lat: float | None = 
     return overlap >= 0.6 if numbers else len(mine) >= 3 and overlap >= 0.8
 
 
-async def find_duplicate(client: Open311Client, service_code: str, address: str | None) -> RemoteRequest | None:
+async def find_duplicate(client: Open311Client, service_code: str, address: str | None, lat: float | None = None,
+                         long: float | None = None) -> RemoteRequest | None:
     """An open request of the same service at the same place, filed recently."""
     since = datetime.now(timezone.utc) - timedelta(days=client.settings.duplicate_days)
     try:
@@ -151,7 +172,7 @@ async def find_duplicate(client: Open311Client, service_code: str, address: str 
     except Open311Error:
         logger.warning("could not look for duplicates of a %s report", service_code, exc_info=True)
         return None
-    return next((r for r in candidates if same_place(address, r, metres=client.settings.duplicate_metres)), None)
+    return next((r for r in candidates if same_place(address, r, lat, long, client.settings.duplicate_metres)), None)
 
 
 class ValidateStreetReportForm(CitizenFormValidation):
@@ -219,7 +240,13 @@ class ValidateStreetReportForm(CitizenFormValidation):
     def validate_issue_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        point = shared_point(tracker)
+        if point is not None:  # a location pin: the coordinates are the place
+            return {"issue_location": f"{point[0]:.5f}, {point[1]:.5f}", "issue_lat": point[0], "issue_long": point[1]}
         text = clean_text(str(value or ""))
+        if text.startswith("/"):  # a payload (a broken pin, a photo) is not an address
+            dispatcher.utter_message(response="utter_location_invalid")
+            return {"issue_location": None}
         if len(text) > LOCATION_MAX_CHARS:
             dispatcher.utter_message(response="utter_location_too_long")
             return {"issue_location": None}
@@ -243,6 +270,9 @@ class ValidateStreetReportForm(CitizenFormValidation):
     def validate_issue_photo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        photo = shared_photo(tracker)
+        if photo is not None:
+            return {"issue_photo": photo}
         text = clean_text(str(value or ""))
         if text == NO_PHOTO or is_skip(tracker, text):
             return {"issue_photo": NO_PHOTO}
@@ -275,7 +305,8 @@ class ValidateStreetReportForm(CitizenFormValidation):
     ) -> dict[str, Any]:
         if value is True:
             duplicate = await find_duplicate(self.client, reported_service(self.catalogue, tracker).service_code,
-                                             tracker.get_slot("issue_location"))
+                                             tracker.get_slot("issue_location"), tracker.get_slot("issue_lat"),
+                                             tracker.get_slot("issue_long"))
             if duplicate is None:
                 return {"report_confirmed": True, "duplicate_of": None}
             return {"report_confirmed": True, "duplicate_of": duplicate.service_request_id,
@@ -285,6 +316,8 @@ class ValidateStreetReportForm(CitizenFormValidation):
         return {
             "report_confirmed": None,
             "issue_location": None,
+            "issue_lat": None,
+            "issue_long": None,
             "issue_description": None,
             "issue_photo": None,
             "report_attributes": None,
@@ -385,6 +418,8 @@ class ActionFileServiceRequest(Action):
                     service.service_code,
                     description=description,
                     address_string=tracker.get_slot("issue_location"),
+                    lat=tracker.get_slot("issue_lat"),
+                    long=tracker.get_slot("issue_long"),
                     media_url=photo_link(tracker),
                     answers=answers,
                 )

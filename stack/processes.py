@@ -111,6 +111,9 @@ def base_env(settings: StackSettings) -> dict[str, str]:
             "CITYBOT_HANDOFF_URL": settings.handoff_url(),
             "CITYBOT_HANDOFF_TOKEN": settings.handoff_secret(),
             "CITYBOT_HANDOFF_RASA_URL": settings.rasa_public_url(),
+            # Photos from WhatsApp and Telegram: kept by the channels, served by the web app.
+            "CITYBOT_MEDIA_DIR": str(settings.var_dir / "media"),
+            "CITYBOT_PUBLIC_URL": settings.web_url(),
         }
     )
     return env

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from bot.connectors.media import get_media_settings
 from open311 import api as open311_api
 from web.deps import SettingsDep
 from web.settings import get_settings
@@ -53,6 +54,10 @@ def create_app() -> FastAPI:
     app = FastAPI(title="City citizen support", docs_url=None, redoc_url=None)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # Photos citizens sent on WhatsApp or Telegram, linked from their service requests (bot/connectors/media.py).
+    media = get_media_settings().media_dir
+    media.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=str(media)), name="media")
     app.include_router(open311_api.router)
     open311_api.add_exception_handlers(app)
 

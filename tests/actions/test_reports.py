@@ -132,8 +132,8 @@ async def test_saying_no_at_confirmation_asks_again_but_keeps_the_type(open311):
     slots = {**REPORT, "report_attributes": ANSWERS, "report_confirmed": None}
     result, responses = await answer(open311, "report_confirmed", False, slots, text="/deny", intent="deny")
     assert result == {
-        "report_confirmed": None, "issue_location": None, "issue_description": None, "issue_photo": None,
-        "report_attributes": None,
+        "report_confirmed": None, "issue_location": None, "issue_lat": None, "issue_long": None,
+        "issue_description": None, "issue_photo": None, "report_attributes": None,
     }
     assert "issue_type" not in result
     assert responses == ["utter_report_correct"]
@@ -412,3 +412,33 @@ async def test_a_report_whose_answer_timed_out_is_not_filed_twice(open311_app, f
     listed = await served(open311_app, "/requests.json", service_code="pothole")
     assert [r["service_request_id"] for r in listed if r["address"] == "15 Cedar Lane"] == [request_id]
     assert [f.service_request_id for f in followers.active()] == [request_id]
+
+
+def test_a_shared_location_pin_is_the_place_with_its_coordinates():
+    text = '/inform{"latitude": 40.712776, "longitude": -74.005974}'
+    tracker = make_tracker(text=text, intent="inform", slots={"issue_type": "pothole"})
+    tracker.latest_message["entities"] = [{"entity": "latitude", "value": 40.712776},
+                                          {"entity": "longitude", "value": -74.005974}]
+    result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_location(
+        text, CollectingDispatcher(), tracker, {})
+    assert result == {"issue_location": "40.71278, -74.00597", "issue_lat": 40.712776, "issue_long": -74.005974}
+
+
+def test_a_location_pin_out_of_range_is_not_a_place():
+    text = '/inform{"latitude": 140, "longitude": 0}'
+    tracker = make_tracker(text=text, intent="inform")
+    tracker.latest_message["entities"] = [{"entity": "latitude", "value": 140}, {"entity": "longitude", "value": 0}]
+    dispatcher = CollectingDispatcher()
+    result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_location(text, dispatcher, tracker, {})
+    assert result == {"issue_location": None}
+    assert dispatcher.messages[0]["response"] == "utter_location_invalid"
+
+
+def test_a_photo_sent_on_a_messaging_app_is_the_reports_photo():
+    url = "http://127.0.0.1:8000/media/Zx81aB.jpg"
+    text = f'/inform{{"photo_url": "{url}"}}'
+    tracker = make_tracker(text=text, intent="inform")
+    tracker.latest_message["entities"] = [{"entity": "photo_url", "value": url}]
+    result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_photo(
+        text, CollectingDispatcher(), tracker, {})
+    assert result == {"issue_photo": url}
