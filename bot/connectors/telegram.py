@@ -44,6 +44,7 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
@@ -195,23 +196,6 @@ def image_type(content: bytes) -> str:
 
 
 # ------------------------------------------------------------------------------------------- shared memory
-
-
-class RecentIds:
-    """The last ``limit`` ids seen: Telegram retries an Update it thinks we missed."""
-
-    def __init__(self, limit: int = REMEMBERED) -> None:
-        self.limit = limit
-        self._ids: OrderedDict[int, None] = OrderedDict()
-
-    def seen_before(self, update_id: int) -> bool:
-        if update_id in self._ids:
-            self._ids.move_to_end(update_id)
-            return True
-        self._ids[update_id] = None
-        if len(self._ids) > self.limit:
-            self._ids.popitem(last=False)
-        return False
 
 
 class NumberedChoices:

@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
@@ -175,20 +176,6 @@ class _Bounded(OrderedDict[str, Any]):
         self.move_to_end(key)
         while len(self) > self.size:
             self.popitem(last=False)
-
-
-class RecentMessages:
-    """The last provider message ids seen, to answer Twilio's retries without a second bot turn."""
-
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._seen = _Bounded(size)
-
-    def is_repeat(self, message_id: str) -> bool:
-        """True if seen before; else remembers it."""
-        if message_id in self._seen:
-            return True
-        self._seen.put(message_id, True)
-        return False
 
 
 class NumberedChoices:
@@ -336,7 +323,7 @@ class TwilioWhatsAppInput(InputChannel):
         self.settings = settings or TwilioSettings()
         self._transport = transport
         self._media_settings = media_settings
-        self._recent = RecentMessages()
+        self._recent = RecentIds()
         self._choices = NumberedChoices()
 
     def get_output_channel(self) -> TwilioWhatsAppOutput:
@@ -385,7 +372,7 @@ class TwilioWhatsAppInput(InputChannel):
         if not sender.startswith(WHATSAPP) or not _PHONE.match(sender[len(WHATSAPP):]):
             logger.info("ignored %s: not from a WhatsApp number", message_id)
             return _twiml()
-        if self._recent.is_repeat(message_id):
+        if self._recent.seen_before(message_id):
             logger.info("ignored %s: already received (a retry)", message_id)
             return _twiml()
 

@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
@@ -102,24 +103,6 @@ class WhatsAppSettings(BaseSettings):
                   "verify_token": self.verify_token.get_secret_value(),
                   "phone_number_id": self.phone_number_id}
         return [f"CITYBOT_WHATSAPP_{name.upper()}" for name, value in values.items() if not value.strip()]
-
-
-class RecentIds:
-    """The last ``size`` provider message ids, to answer Meta's retries without a second bot turn."""
-
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def repeat(self, message_id: str) -> bool:
-        """True if the id was seen before; a new id is remembered."""
-        if message_id in self._ids:
-            self._ids.move_to_end(message_id)
-            return True
-        self._ids[message_id] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return False
 
 
 class NumberedChoices:
@@ -557,7 +540,7 @@ class WhatsAppCloudInput(InputChannel):
         return webhook
 
     async def _handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        if self._seen.repeat(incoming.message_id):
+        if self._seen.seen_before(incoming.message_id):
             logger.info("whatsapp: message %s was already handled; Meta's retry ignored", incoming.message_id)
             return
         if incoming.ignored:
