@@ -17,28 +17,12 @@ from urllib.parse import quote
 
 import httpx
 
-from open311.errors import Open311Error
+from open311.errors import FilingUncertain, ServerRejected, ServerUnavailable
 from open311.services import Attribute, AttributeValue
 from open311.settings import Open311ClientSettings, get_client_settings
 
 DEFINITION_TTL_SECONDS = 300.0
 IDS_PER_QUERY = 50
-
-
-class ServerUnavailable(Open311Error):
-    """The Open311 server could not be reached, or failed (5xx)."""
-
-
-class FilingUncertain(ServerUnavailable):
-    """A request was sent but no answer came: the server may have filed it."""
-
-
-class ServerRejected(Open311Error):
-    """The Open311 server refused the call (4xx); ``status`` and the server's descriptions say why."""
-
-    def __init__(self, status: int, descriptions: list[str]) -> None:
-        super().__init__(*descriptions)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,20 @@ class UnknownFormat(Open311Error):
 
 class BodyTooLarge(Open311Error):
     """A request body over the size limit."""
+
+
+# The bot's client of an Open311 server (open311/client.py).
+class ServerUnavailable(Open311Error):
+    """The Open311 server could not be reached, or failed (5xx)."""
+
+
+class FilingUncertain(ServerUnavailable):
+    """A request was sent but no answer came: the server may have filed it."""
+
+
+class ServerRejected(Open311Error):
+    """The Open311 server refused the call (4xx); ``status`` and the server's descriptions say why."""
+
+    def __init__(self, status: int, descriptions: list[str]) -> None:
+        super().__init__(*descriptions)
+        self.status = status
