@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.http import LoopClients
 from handoff.errors import HandoffUnavailable, error_for
 from handoff.packet import ContextPacket
 from handoff.settings import ClientSettings, get_client_settings
@@ -36,23 +35,16 @@ class HandoffClient:
     ) -> None:
         self._settings = settings or get_client_settings()
         self._transport = transport
-        # One connection pool per event loop: the Rasa server and rasa-sdk each run one loop, the
-        # outbox thread a new one per round. Building a client costs ~25 ms (TLS certificates).
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # One connection pool per event loop: the outbox thread runs a new loop per round.
+        self._pool = LoopClients(lambda: httpx.AsyncClient(
+            base_url=self._settings.url.rstrip("/"),
+            headers={"Authorization": f"Bearer {self._settings.token}"},
+            timeout=self._settings.timeout_seconds,
+            transport=self._transport,
+        ))
 
     def _client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = httpx.AsyncClient(
-                base_url=self._settings.url.rstrip("/"),
-                headers={"Authorization": f"Bearer {self._settings.token}"},
-                timeout=self._settings.timeout_seconds,
-                transport=self._transport,
-            )
-        return client
+        return self._pool.get()
 
     async def post_packet(self, packet: ContextPacket, idempotency_key: str, from_outbox: bool = False) -> Receipt:
         """Queue the packet; ``from_outbox``: a retry, so the citizen was told it is saved (and is told it arrived)."""

@@ -6,9 +6,7 @@ point the bot at its own Open311 server instead of the web app's.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.http import LoopClients
 from open311.errors import FilingUncertain, ServerRejected, ServerUnavailable
 from open311.services import Attribute, AttributeValue
 from open311.settings import Open311ClientSettings, get_client_settings
@@ -112,20 +111,14 @@ class Open311Client:
         self.settings = settings or get_client_settings()
         self._transport = transport
         # One connection pool per event loop (rasa-sdk's, and the status watcher's own).
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._pool = LoopClients(lambda: httpx.AsyncClient(
+            base_url=self.settings.url.rstrip("/"), timeout=self.settings.timeout_seconds,
+            transport=self._transport,
+        ))
         self._definitions: dict[tuple[str, str], tuple[float, tuple[Attribute, ...]]] = {}
 
     def _client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = httpx.AsyncClient(
-                base_url=self.settings.url.rstrip("/"), timeout=self.settings.timeout_seconds,
-                transport=self._transport,
-            )
-        return client
+        return self._pool.get()
 
     def _common(self) -> dict[str, str]:
         return {"jurisdiction_id": self.settings.jurisdiction_id} if self.settings.jurisdiction_id else {}
