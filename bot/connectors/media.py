@@ -40,14 +40,30 @@ def get_media_settings() -> MediaSettings:
     return MediaSettings()
 
 
-def keep_photo(content: bytes, content_type: str, settings: MediaSettings | None = None) -> str:
-    """Store an image; its public URL (``<public_url>/media/<random>.jpg``)."""
+def image_type(content: bytes) -> str:
+    """The image's media type from its first bytes ('' when it is not an image the bot keeps).
+
+    What the provider declares is not trusted: the file is served from the city's own address.
+    """
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+def keep_photo(content: bytes, settings: MediaSettings | None = None) -> str:
+    """Store an image (JPEG, PNG, GIF or WebP, by its content); its public URL (``<public_url>/media/<random>.jpg``)."""
     settings = settings or get_media_settings()
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind not in EXTENSIONS:
-        raise MediaError(f"not an image the bot keeps: {kind or 'unknown type'}")
     if not content or len(content) > MAX_BYTES:
         raise MediaError(f"an image must be 1 byte to {MAX_BYTES // (1024 * 1024)} MB")
+    kind = image_type(content)
+    if kind not in EXTENSIONS:
+        raise MediaError("not an image the bot keeps (JPEG, PNG, GIF or WebP)")
     name = secrets.token_urlsafe(18) + EXTENSIONS[kind]
     try:
         settings.media_dir.mkdir(parents=True, exist_ok=True)

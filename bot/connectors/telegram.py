@@ -29,7 +29,6 @@ import logging
 import math
 import re
 import sys
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +43,10 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
+from bot.connectors.splitting import split_text, utf16_units
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,6 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT = 4096  # sendMessage, in UTF-16 code units as Telegram counts them
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_BUTTONS = 100
-REMEMBERED = 10_000
 ALLOWED_UPDATES = ["message", "callback_query"]
 PHOTO_FAILED = "[photo could not be received]"
 START = "/greet"  # what Telegram's "Start" button (the "/start" command) means to the bot
@@ -64,7 +64,6 @@ EMPTY_BUTTON_TEXT = "\N{WHITE DOWN POINTING BACKHAND INDEX}"  # Telegram refuses
 _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _FILE_PATH = re.compile(r"^[A-Za-z0-9_./-]{1,256}$")
 _METHOD = re.compile(r"^[A-Za-z]{1,64}$")
-_CHOICE = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s\"']+")
 
 
@@ -182,92 +181,7 @@ class TelegramApi:
         return b"".join(chunks)
 
 
-def image_type(content: bytes) -> str:
-    """The image's media type from its first bytes ('' when it is not an image the bot keeps)."""
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    return ""
-
-
-# ------------------------------------------------------------------------------------------- shared memory
-
-
-class NumberedChoices:
-    """Per chat, the payloads of the last numbered list it was sent, so a typed "2" means the second."""
-
-    def __init__(self, limit: int = REMEMBERED) -> None:
-        self.limit = limit
-        self._by_chat: OrderedDict[str, list[str | None]] = OrderedDict()
-
-    def remember(self, chat: str, payloads: list[str | None]) -> None:
-        self._by_chat.pop(chat, None)
-        self._by_chat[chat] = payloads
-        if len(self._by_chat) > self.limit:
-            self._by_chat.popitem(last=False)
-
-    def forget(self, chat: str) -> None:
-        self._by_chat.pop(chat, None)
-
-    def take(self, chat: str, text: str) -> str | None:
-        """The payload a typed number stands for (then forgotten), or None: the text stays as typed."""
-        match = _CHOICE.match(text)
-        payloads = self._by_chat.get(chat)
-        if match is None or not payloads:
-            return None
-        number = int(match.group(1))
-        if not 1 <= number <= len(payloads) or payloads[number - 1] is None:
-            return None
-        del self._by_chat[chat]
-        return payloads[number - 1]
-
-
 # --------------------------------------------------------------------------------------------------- output
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _longest_prefix(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def _cut(window: str) -> int:
-    """Where to end a part: after a paragraph, else a sentence, else a word, else anywhere."""
-    floor = len(window) // 4  # a cut nearer the start would leave a tiny part
-    paragraph = window.rfind("\n\n")
-    if paragraph > floor:
-        return paragraph
-    sentence = max(window.rfind(end) for end in (". ", "! ", "? ", "\n"))
-    if sentence > floor:
-        return sentence + 1
-    word = window.rfind(" ")
-    return word if word > floor else len(window)
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Parts of at most ``limit`` (UTF-16 units, as Telegram counts), cut at natural boundaries."""
-    parts: list[str] = []
-    rest = text.strip()
-    while _utf16_length(rest) > limit:
-        cut = _cut(rest[:_longest_prefix(rest, limit)])
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
 
 
 def chat_id(recipient_id: str) -> int | str:
@@ -278,21 +192,17 @@ def chat_id(recipient_id: str) -> int | str:
     raise TelegramError(f"not a Telegram chat: {recipient_id!r}")
 
 
-def _button_payload(button: dict[str, Any]) -> str:
-    return str(button.get("payload") or button.get("title") or "")
-
-
 def inline_keyboard(buttons: list[dict[str, Any]]) -> list[list[dict[str, str]]] | None:
     """Telegram's inline keyboard, one button a row; None when a payload does not fit callback_data."""
     if not buttons or len(buttons) > MAX_INLINE_BUTTONS:
         return None
     rows: list[list[dict[str, str]]] = []
     for button in buttons:
-        title = str(button.get("title") or _button_payload(button))
+        title = button_title(button)
         if button.get("url"):
             rows.append([{"text": title, "url": str(button["url"])}])
             continue
-        payload = _button_payload(button)
+        payload = button_payload(button)
         if not payload or len(payload.encode("utf-8")) > MAX_CALLBACK_DATA:
             return None
         rows.append([{"text": title, "callback_data": payload}])
@@ -317,7 +227,7 @@ class TelegramOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         chat = chat_id(recipient_id)
-        for part in split_text(text):
+        for part in split_text(text, MAX_TEXT, utf16_units):
             await self._send("sendMessage", {"chat_id": chat, "text": part})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
@@ -325,16 +235,12 @@ class TelegramOutput(OutputChannel):
         chat = chat_id(recipient_id)
         keyboard = inline_keyboard(buttons)
         if keyboard is None:
-            lines, payloads = [], []
-            for number, button in enumerate(buttons, start=1):
-                title = str(button.get("title") or _button_payload(button))
-                lines.append(f"{number}. {title}: {button['url']}" if button.get("url") else f"{number}. {title}")
-                payloads.append(None if button.get("url") else _button_payload(button))
+            message, payloads = numbered_list(text or "", buttons)
             self.choices.remember(str(chat), payloads)
-            await self.send_text_message(recipient_id, f"{text}\n\n" + "\n".join(lines) if text else "\n".join(lines))
+            await self.send_text_message(recipient_id, message)
             return
         self.choices.forget(str(chat))
-        parts = split_text(text or "") or [EMPTY_BUTTON_TEXT]
+        parts = split_text(text or "", MAX_TEXT, utf16_units) or [EMPTY_BUTTON_TEXT]
         for part in parts[:-1]:
             await self._send("sendMessage", {"chat_id": chat, "text": part})
         await self._send("sendMessage", {"chat_id": chat, "text": parts[-1],
@@ -564,7 +470,8 @@ class TelegramInput(InputChannel):
             text = incoming.text
             if text == "/start" or text.startswith("/start "):
                 return [START]
-            return [self.choices.take(str(incoming.chat_id), text) or text]
+            return [self.choices.resolve(str(incoming.chat_id), text)]
+        self.choices.forget(str(incoming.chat_id))
         if incoming.kind == "photo":
             texts = [await self._photo(incoming.file_id)]
             return texts + [incoming.caption] if incoming.caption.strip() else texts
@@ -579,7 +486,7 @@ class TelegramInput(InputChannel):
             if not isinstance(found, dict) or not isinstance(found.get("file_path"), str):
                 raise TelegramError("Telegram getFile gave no file path (the file may be over 20 MB)")
             content = await self.api.download(found["file_path"], MAX_PHOTO_BYTES)
-            url = keep_photo(content, image_type(content), self.media_settings)
+            url = keep_photo(content, self.media_settings)
         except (TelegramError, MediaError) as exc:
             logger.warning("a photo from Telegram could not be received: %s", exc)
             return PHOTO_FAILED

@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,10 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.numbered import NumberedChoices, numbered_list
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
+from bot.connectors.splitting import split_text
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,9 @@ WHATSAPP = "whatsapp:"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_FIELDS = 200
 MAX_TEXT_CHARS = 1600  # Twilio's limit for one message's Body
-REMEMBERED = 10_000
 PHOTO_FAILED = "[photo could not be received]"
 EMPTY_TWIML = "<Response/>"
-_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
-# Where a long text may be cut, best first: paragraphs, lines, sentences, words.
-_BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?…])\s"), re.compile(r"\s"))
 
 
 class TwilioError(Exception):
@@ -135,26 +132,6 @@ def signature_is_valid(url: str, params: Mapping[str, Iterable[str]], auth_token
                for u in _with_and_without_port(url))
 
 
-def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at paragraphs, else lines, sentences, words."""
-    rest = text.strip()
-    pieces = []
-    while len(rest) > limit:
-        cut = _cut_at(rest, limit)
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return pieces + [rest] if rest else pieces
-
-
-def _cut_at(text: str, limit: int) -> int:
-    window = text[: limit + 1]  # a boundary just after the limit still ends a full piece
-    for boundary in _BOUNDARIES:
-        ends = [m.start() for m in boundary.finditer(window) if 0 < m.start() <= limit]
-        if ends:
-            return ends[-1]
-    return limit  # one word longer than a message: cut it
-
-
 def whatsapp_address(recipient_id: str) -> str:
     """Twilio's "whatsapp:+1..." address for our sender id "tw-+1..." (or an address already)."""
     if recipient_id.startswith(SENDER_PREFIX):
@@ -162,49 +139,6 @@ def whatsapp_address(recipient_id: str) -> str:
     if recipient_id.startswith(WHATSAPP):
         return recipient_id
     raise TwilioError("the recipient is not a twilio_whatsapp conversation (sender ids start with 'tw-')")
-
-
-class _Bounded(OrderedDict[str, Any]):
-    """A dict that forgets its oldest entries beyond ``size``."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: str, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
-class NumberedChoices:
-    """Per conversation, the payloads of the buttons last sent as a numbered list."""
-
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._offered = _Bounded(size)
-
-    def offer(self, sender_id: str, payloads: list[str]) -> None:
-        self._offered.put(sender_id, payloads)
-
-    def take(self, sender_id: str) -> list[str]:
-        """The choices on offer, forgotten: they answer the next message only."""
-        return list(self._offered.pop(sender_id, []))
-
-    @staticmethod
-    def pick(choices: list[str], text: str) -> str | None:
-        match = _CHOICE.match(text)
-        number = int(match.group(1)) if match else 0
-        return choices[number - 1] if 1 <= number <= len(choices) else None
-
-
-def _button_lines(buttons: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    lines, payloads = [], []
-    for number, button in enumerate(buttons, start=1):
-        title = str(button.get("title") or button.get("payload") or "")
-        lines.append(f"{number}. {title}")
-        payloads.append(str(button.get("payload") or title))
-    return lines, payloads
 
 
 def _form_value(value: Any) -> str | list[str]:
@@ -229,16 +163,16 @@ class TwilioWhatsAppOutput(OutputChannel):
         self._transport = transport
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for piece in split_text(text):
+        for piece in split_text(text, MAX_TEXT_CHARS):
             await self._send(recipient_id, {"Body": piece})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
         # Native WhatsApp buttons need a content template approved in advance (send_custom_json with a ContentSid).
-        lines, payloads = _button_lines(buttons)
+        message, payloads = numbered_list(text or "", buttons)
         if payloads:
-            self.choices.offer(recipient_id, payloads)
-        await self.send_text_message(recipient_id, "\n\n".join(p for p in (text.strip(), "\n".join(lines)) if p))
+            self.choices.remember(recipient_id, payloads)
+        await self.send_text_message(recipient_id, message)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send(recipient_id, {"MediaUrl": image})
@@ -393,8 +327,8 @@ class TwilioWhatsAppInput(InputChannel):
 
     async def _texts(self, fields: dict[str, str], sender_id: str) -> list[str]:
         """What Rasa should read for this message: none, one, or a photo and its caption."""
-        choices = self._choices.take(sender_id)
         body = fields.get("Body", "").strip()
+        typed = self._choices.resolve(sender_id, body)  # the list on offer is forgotten, whatever came
         if fields.get("MessageType") == "sticker":
             return []
         if fields.get("ButtonPayload"):
@@ -406,21 +340,21 @@ class TwilioWhatsAppInput(InputChannel):
         if fields.get("NumMedia", "0") not in ("", "0") and fields.get("MediaUrl0"):
             if not media_type.startswith("image/"):
                 return [body] if body else []  # voice notes, videos, documents: only their caption
-            return [await self._photo(fields["MediaUrl0"], media_type)] + ([body] if body else [])
+            return [await self._photo(fields["MediaUrl0"])] + ([body] if body else [])
         if not body:
             return []
-        return [NumberedChoices.pick(choices, body) or body]
+        return [typed]
 
-    async def _photo(self, media_url: str, media_type: str) -> str:
+    async def _photo(self, media_url: str) -> str:
         try:
-            content, kind = await self._download(media_url)
-            url = keep_photo(content, kind or media_type, self._media_settings)
+            content = await self._download(media_url)
+            url = keep_photo(content, self._media_settings)
         except (TwilioError, MediaError) as exc:
             logger.warning("a photo could not be received: %s", exc)
             return PHOTO_FAILED
         return "/inform" + json.dumps({"photo_url": url})
 
-    async def _download(self, media_url: str) -> tuple[bytes, str]:
+    async def _download(self, media_url: str) -> bytes:
         """A media file of our account, fetched from ``api_url`` with the account's credentials.
 
         Twilio's MediaUrl points at api.twilio.com; only its path is used, so the
@@ -445,6 +379,6 @@ class TwilioWhatsAppInput(InputChannel):
                         content.extend(chunk)
                         if len(content) > MAX_PHOTO_BYTES:
                             raise TwilioError("the photo is larger than 10 MB")
-                    return bytes(content), answer.headers.get("content-type", "")
+                    return bytes(content)
         except httpx.HTTPError as exc:
             raise TwilioApiError(f"Twilio's media could not be fetched ({type(exc).__name__})") from exc

@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,8 +37,10 @@ from sanic.response import HTTPResponse
 
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
+from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
+from bot.connectors.splitting import spans, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SENDER_PREFIX = "wa-"
 PHOTO_FAILED = "[photo could not be received]"
 MAX_BODY_BYTES = 1024 * 1024
-REMEMBERED = 10_000
 
 # Meta's limits for outgoing messages.
 TEXT_LIMIT = 4096
@@ -62,7 +62,6 @@ ROW_DESCRIPTION_LIMIT = 72
 LIST_BUTTON_LIMIT = 20
 
 _WA_ID = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class WhatsAppError(Exception):
@@ -103,35 +102,6 @@ class WhatsAppSettings(BaseSettings):
                   "verify_token": self.verify_token.get_secret_value(),
                   "phone_number_id": self.phone_number_id}
         return [f"CITYBOT_WHATSAPP_{name.upper()}" for name, value in values.items() if not value.strip()]
-
-
-class NumberedChoices:
-    """Per citizen, the payloads of the buttons last sent as a numbered list.
-
-    They answer the citizen's next message only: "2" then means the second payload;
-    any other message forgets them, so a later "2" (a house number, a count) stays "2".
-    """
-
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._choices: OrderedDict[str, list[str]] = OrderedDict()
-        self._size = size
-
-    def remember(self, sender_id: str, payloads: list[str]) -> None:
-        self._choices[sender_id] = payloads
-        self._choices.move_to_end(sender_id)
-        if len(self._choices) > self._size:
-            self._choices.popitem(last=False)
-
-    def forget(self, sender_id: str) -> None:
-        self._choices.pop(sender_id, None)
-
-    def resolve(self, sender_id: str, text: str) -> str:
-        """The payload a typed number stands for, else the text as typed."""
-        payloads = self._choices.pop(sender_id, None)
-        number = _NUMBER.match(text)
-        if payloads and number and 1 <= int(number.group(1)) <= len(payloads):
-            return payloads[int(number.group(1)) - 1]
-        return text
 
 
 # --- incoming -------------------------------------------------------------------------------
@@ -280,8 +250,8 @@ class GraphApi:
         _raise_for_error(answer, "sending a message")
         return _json(answer)
 
-    async def download_media(self, media_id: str) -> tuple[bytes, str]:
-        """A media file's bytes and content type: its URL from ``GET /{media-id}``, then the file."""
+    async def download_media(self, media_id: str) -> bytes:
+        """A media file's bytes: its URL from ``GET /{media-id}``, then the file."""
         async with self._client() as client:
             try:
                 answer = await client.get(self._url(media_id))
@@ -301,10 +271,9 @@ class GraphApi:
                         content.extend(chunk)
                         if len(content) > MAX_PHOTO_BYTES:
                             raise WhatsAppError(f"the file is over the {MAX_PHOTO_BYTES} bytes limit")
-                    content_type = str(info.get("mime_type") or download.headers.get("content-type", ""))
             except httpx.HTTPError as exc:
                 raise WhatsAppApiError(f"the WhatsApp API could not be reached: {exc!r}") from exc
-        return bytes(content), content_type
+        return bytes(content)
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:
@@ -332,39 +301,6 @@ def _raise_for_error(answer: httpx.Response, doing: str) -> None:
 
 
 # --- outgoing -----------------------------------------------------------------------------------
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at a paragraph, else a sentence, else a word boundary."""
-    return [text[start:end] for start, end in _spans(text, limit)]
-
-
-def _spans(text: str, limit: int) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    while True:
-        while start < len(text) and text[start].isspace():
-            start += 1
-        if len(text) - start <= limit:
-            if start < len(text):
-                spans.append((start, len(text.rstrip())))
-            return spans
-        end = start + _cut(text[start:start + limit + 1], limit)
-        stop = end
-        while stop > start and text[stop - 1].isspace():
-            stop -= 1
-        spans.append((start, stop))
-        start = end
-
-
-def _cut(window: str, limit: int) -> int:
-    """Where to cut a window of ``limit + 1`` characters: the piece before it fits in ``limit``."""
-    for pattern in (r"\n[ \t]*\n", r"(?<=[.!?…])\s|\n"):
-        ends = [m.start() for m in re.finditer(pattern, window) if limit // 2 < m.start() <= limit]
-        if ends:
-            return max(ends)
-    spaces = [m.start() for m in re.finditer(r"\s", window) if 0 < m.start() <= limit]
-    return max(spaces) if spaces else limit
 
 
 def shorten(text: str, limit: int) -> str:
@@ -408,16 +344,16 @@ class WhatsAppCloudOutput(OutputChannel):
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        choices = [(str(b.get("title") or b.get("payload") or ""), str(b.get("payload") or b.get("title") or ""))
-                   for b in buttons if isinstance(b, dict)]
-        action = _native_action(choices, self.settings.list_button) if text and text.strip() else None
+        choices = [(button_title(b), button_payload(b)) for b in buttons if isinstance(b, dict) and not b.get("url")]
+        native = len(choices) == len(buttons) and text and text.strip()
+        action = _native_action(choices, self.settings.list_button) if native else None
         if action is None:
-            lines = "\n".join(f"{number}. {title}" for number, (title, _) in enumerate(choices, start=1))
-            await self.send_text_message(recipient_id, f"{text}\n\n{lines}" if text and text.strip() else lines)
-            self.choices.remember(recipient_id, [payload for _, payload in choices])
+            message, payloads = numbered_list(text or "", buttons)
+            await self.send_text_message(recipient_id, message)
+            self.choices.remember(recipient_id, payloads)
             return
-        spans = _spans(text, INTERACTIVE_BODY_LIMIT)
-        lead, (start, end) = text[:spans[-1][0]], spans[-1]
+        start, end = spans(text, INTERACTIVE_BODY_LIMIT)[-1]
+        lead = text[:start]
         if lead.strip():  # a body too long for the buttons: its start goes first as text
             await self.send_text_message(recipient_id, lead)
         kind = "button" if "buttons" in action else "list"
@@ -574,8 +510,8 @@ class WhatsAppCloudInput(InputChannel):
     async def _photo(self, media_id: str) -> str:
         """'/inform{"photo_url": ...}' for a photo kept on our side, or the text saying it was lost."""
         try:
-            content, content_type = await GraphApi(self.settings, self._transport).download_media(media_id)
-            url = await asyncio.to_thread(keep_photo, content, content_type, self._media)
+            content = await GraphApi(self.settings, self._transport).download_media(media_id)
+            url = await asyncio.to_thread(keep_photo, content, self._media)
         except (WhatsAppError, MediaError) as exc:
             logger.warning("whatsapp: photo %s could not be received: %s", media_id, exc)
             return PHOTO_FAILED

@@ -29,7 +29,6 @@ from bot.connectors.twilio import (
     TwilioSettings,
     TwilioWhatsAppInput,
     TwilioWhatsAppOutput,
-    split_text,
     twilio_signature,
 )
 from tests.bot.provider_standin import Canned, ProviderStandIn
@@ -436,15 +435,3 @@ async def test_an_unreachable_twilio_raises_a_clear_error():
         url = gone.url
     with pytest.raises(TwilioApiError, match="could not be reached"):
         await TwilioWhatsAppOutput(settings_for(url)).send_text_message(SENDER_ID, "Hello")
-
-
-# --- text splitting --------------------------------------------------------------------------------------------
-
-
-def test_split_text_prefers_paragraphs_then_sentences_then_words():
-    assert split_text("short", 10) == ["short"]
-    assert split_text("aaaa bbbb\n\ncc", 10) == ["aaaa bbbb", "cc"]
-    assert split_text("One two. Three four five.", 15) == ["One two.", "Three four", "five."]
-    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
-    assert split_text("   ", 10) == []
-

@@ -29,7 +29,6 @@ from bot.connectors.whatsapp import (
     WhatsAppCloudOutput,
     WhatsAppError,
     WhatsAppSettings,
-    split_text,
 )
 from tests.bot.provider_standin import Canned, ProviderStandIn
 
@@ -591,11 +590,3 @@ async def test_a_custom_whatsapp_message_is_sent_as_given_and_others_are_skipped
     await output.send_custom_json(f"wa-{WA_ID}", {"map_marker": [1, 2]})
     [sent] = sent_to(graph_api)
     assert sent == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID, **contacts}
-
-
-def test_split_text_prefers_paragraphs_then_sentences_then_words():
-    assert split_text("One two.\n\nThree four.", 15) == ["One two.", "Three four."]
-    assert split_text("First sentence here. Second one here.", 25) == ["First sentence here.", "Second one here."]
-    assert split_text("alpha beta gamma delta", 11) == ["alpha beta", "gamma delta"]
-    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
-    assert split_text("short", 4096) == ["short"] and split_text("  ", 10) == []
