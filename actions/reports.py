@@ -14,6 +14,7 @@ import asyncio
 import logging
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -47,6 +48,9 @@ REPORT_SLOTS = ("issue_type", "issue_location", "issue_lat", "issue_long", "issu
                 "report_attributes",
                 "issue_photo", "report_confirmed", "duplicate_of", "duplicate_address", "join_existing")
 SKIPPED = ""  # the answer kept for an optional question the citizen skipped
+# Channels whose citizens can share a location pin and send a photo (bot/connectors/): their
+# questions say so, with the "<response>_app" variant of the response.
+MESSAGING_APPS = frozenset({"telegram", "whatsapp", "twilio_whatsapp"})
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _NUMBER_AND_WORD = re.compile(r"\b\d+[a-z]{0,2}\b.*\b[a-z]{2,}\b|\b[a-z]{2,}\b.*\b\d+\b", re.IGNORECASE)
@@ -70,6 +74,11 @@ def reported_service(catalogue: ServiceCatalogue, tracker: Tracker) -> Service:
     """The service the report is about (other street problem when unknown)."""
     code = tracker.get_slot("issue_type") or OTHER_SERVICE
     return catalogue.get(code if code in catalogue else OTHER_SERVICE)
+
+
+def for_channel(tracker: Tracker, response: str) -> str:
+    """The response's wording for the citizen's channel: "share your location" only where one can."""
+    return f"{response}_app" if tracker.get_latest_input_channel() in MESSAGING_APPS else response
 
 
 def photo_link(tracker: Tracker) -> str | None:
@@ -279,7 +288,7 @@ class ValidateStreetReportForm(CitizenFormValidation):
         url = _URL.search(text)
         if url and len(url.group(0)) <= 2000:
             return {"issue_photo": url.group(0)}
-        dispatcher.utter_message(response="utter_photo_invalid")
+        dispatcher.utter_message(response=for_channel(tracker, "utter_photo_invalid"))
         return {"issue_photo": None}
 
     async def validate_issue_details(
@@ -327,6 +336,31 @@ class ValidateStreetReportForm(CitizenFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return {"join_existing": bool(value)}
+
+
+class _AskForTheChannel(Action, ABC):
+    """Asks for a report slot in the words of the citizen's channel (see ``for_channel``)."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=for_channel(tracker, f"utter_ask_{self.slot}"))
+        return []
+
+
+class ActionAskIssueLocation(_AskForTheChannel):
+    slot = "issue_location"
+
+
+class ActionAskIssuePhoto(_AskForTheChannel):
+    slot = "issue_photo"
 
 
 class ActionAskIssueDetails(Action):

@@ -377,12 +377,13 @@ def _native_action(choices: list[tuple[str, str]], list_button: str) -> dict[str
     payloads = [payload for _, payload in choices]
     if not choices or len(set(payloads)) != len(payloads) or any(not p.strip() for p in payloads):
         return None
-    if len(choices) <= MAX_REPLY_BUTTONS:
-        titles = [shorten(title, REPLY_TITLE_LIMIT) for title, _ in choices]
-        if any(len(p) > REPLY_ID_LIMIT for p in payloads) or len(set(titles)) != len(titles) or not all(titles):
+    titles = [" ".join(title.split()) for title, _ in choices]
+    if len(choices) <= MAX_REPLY_BUTTONS and all(0 < len(t) <= REPLY_TITLE_LIMIT for t in titles):
+        if any(len(p) > REPLY_ID_LIMIT for p in payloads) or len(set(titles)) != len(titles):
             return None
         return {"buttons": [{"type": "reply", "reply": {"id": payload, "title": title}}
                             for title, payload in zip(titles, payloads, strict=True)]}
+    # A title too long for a reply button would be cut ("Bigger than a car…"): a list row shows it whole.
     if len(choices) > MAX_LIST_ROWS or any(len(p) > ROW_ID_LIMIT for p in payloads):
         return None
     rows = []

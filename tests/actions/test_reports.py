@@ -9,6 +9,8 @@ from actions import defaults
 from actions.reports import (
     REPORT_SLOTS,
     ActionAskIssueDetails,
+    ActionAskIssueLocation,
+    ActionAskIssuePhoto,
     ActionAskReportConfirmed,
     ActionFileServiceRequest,
     ValidateStreetReportForm,
@@ -104,6 +106,21 @@ def test_photo_that_is_not_a_link_is_re_asked():
     result, responses = validate("issue_photo", "a photo of the hole")
     assert result == {"issue_photo": None}
     assert responses == ["utter_photo_invalid"]
+
+
+@pytest.mark.parametrize("channel, variant", [("rest", ""), ("socketio", ""), ("telegram", "_app"),
+                                              ("whatsapp", "_app"), ("twilio_whatsapp", "_app")])
+async def test_where_and_photo_questions_mention_pins_and_photos_only_on_the_messaging_apps(channel, variant):
+    for action, response in ((ActionAskIssueLocation(), "utter_ask_issue_location"),
+                             (ActionAskIssuePhoto(), "utter_ask_issue_photo")):
+        dispatcher = CollectingDispatcher()
+        assert await action.run(dispatcher, make_tracker(text="pothole", channel=channel), {}) == []
+        assert [m["response"] for m in dispatcher.messages] == [response + variant]
+    dispatcher = CollectingDispatcher()
+    form = ValidateStreetReportForm(catalogue=CATALOGUE)
+    form.validate_issue_photo("[photo could not be received]", dispatcher,
+                              make_tracker(text="[photo could not be received]", channel=channel), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_photo_invalid" + variant]
 
 
 def test_unknown_problem_type_becomes_other_street_problem():

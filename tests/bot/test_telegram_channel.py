@@ -24,7 +24,7 @@ from bot.connectors.telegram import (
     TelegramSettings,
     main,
 )
-from tests.bot.provider_standin import Canned, ProviderStandIn
+from tests.provider_standin import Canned, ProviderStandIn
 
 pytestmark = pytest.mark.filterwarnings("ignore:You have set a listener:UserWarning")  # Sanic under ASGI
 

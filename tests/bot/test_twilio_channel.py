@@ -31,7 +31,7 @@ from bot.connectors.twilio import (
     TwilioWhatsAppOutput,
     twilio_signature,
 )
-from tests.bot.provider_standin import Canned, ProviderStandIn
+from tests.provider_standin import Canned, ProviderStandIn
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore:You have set a listener:UserWarning")]
 

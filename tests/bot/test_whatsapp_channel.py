@@ -30,7 +30,7 @@ from bot.connectors.whatsapp import (
     WhatsAppError,
     WhatsAppSettings,
 )
-from tests.bot.provider_standin import Canned, ProviderStandIn
+from tests.provider_standin import Canned, ProviderStandIn
 
 pytestmark = pytest.mark.anyio
 
@@ -500,7 +500,10 @@ async def test_the_output_sends_text_native_buttons_a_list_and_an_image(graph_ap
     citizen = f"wa-{WA_ID}"
     await output.send_response(citizen, {"text": "Hello! How can I help?"})
     await output.send_response(citizen, {"text": "Is this right?", "buttons": [
-        {"title": "Yes", "payload": "/affirm"}, {"title": "No, let me correct it", "payload": "/deny"}]})
+        {"title": "Yes", "payload": "/affirm"}, {"title": "No, change it", "payload": "/deny"}]})
+    await output.send_response(citizen, {"text": "How big is it?", "buttons": [
+        {"title": "Smaller than a dinner plate", "payload": "small"}, {"title": "Bigger than a car tyre",
+                                                                       "payload": "large"}]})
     await output.send_response(citizen, {"text": "What would you like to do?", "buttons": [
         {"title": "Report a street problem", "payload": "/report_street_issue"},
         {"title": "Renew a licence or permit", "payload": "/renew_license"},
@@ -508,13 +511,18 @@ async def test_the_output_sends_text_native_buttons_a_list_and_an_image(graph_ap
         {"title": "Power outages", "payload": "/outage_status"},
         {"title": "Talk to a person", "payload": "/human_handoff"}]})
     await output.send_response(citizen, {"image": "https://city.example.org/media/map.png"})
-    text, buttons, listed, image = sent_to(graph_api)
+    text, buttons, long_titles, listed, image = sent_to(graph_api)
     assert text == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
                     "type": "text", "text": {"body": "Hello! How can I help?", "preview_url": False}}
     assert buttons["to"] == WA_ID and buttons["type"] == "interactive"
     assert buttons["interactive"] == {"type": "button", "body": {"text": "Is this right?"}, "action": {"buttons": [
         {"type": "reply", "reply": {"id": "/affirm", "title": "Yes"}},
-        {"type": "reply", "reply": {"id": "/deny", "title": "No, let me correct…"}}]}}
+        {"type": "reply", "reply": {"id": "/deny", "title": "No, change it"}}]}}
+    # Reply buttons would cut these to "Smaller than a…" and "Bigger than a car…": a list shows them whole.
+    assert long_titles["interactive"]["type"] == "list"
+    assert long_titles["interactive"]["action"]["sections"][0]["rows"] == [
+        {"id": "small", "title": "Smaller than a dinner…", "description": "Smaller than a dinner plate"},
+        {"id": "large", "title": "Bigger than a car tyre"}]
     assert listed["interactive"]["type"] == "list"
     assert listed["interactive"]["body"] == {"text": "What would you like to do?"}
     action = listed["interactive"]["action"]

@@ -17,6 +17,7 @@ import pytest
 from stack.processes import Stack, free_port
 from stack.settings import StackSettings
 from tests.conftest import ROOT
+from tests.e2e.citizens import Providers
 
 
 def build_faq_index(faq_dir: Path, index_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -42,7 +43,15 @@ def faq_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Path]) -> Iterator[Stack]:
+def providers() -> Iterator[Providers]:
+    """Telegram's, Meta's and Twilio's APIs, stood in on 127.0.0.1 for the whole run."""
+    with Providers() as standing_in:
+        yield standing_in
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Path],
+          providers: Providers) -> Iterator[Stack]:
     model = ROOT / "models" / "citybot.tar.gz"
     assert model.exists(), "no trained model: `make test` trains it first (make train)"
     faq_dir, index_dir = faq_folders
@@ -63,6 +72,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, faq_folders: tuple[Path, Pat
     with pytest.MonkeyPatch.context() as patch:  # the servers inherit the environment
         patch.setenv("CITYBOT_FAQ_DIR", str(faq_dir))
         patch.setenv("CITYBOT_FAQ_INDEX_DIR", str(index_dir))
+        for name, value in providers.environment(settings.rasa_public_url()).items():  # the messaging apps
+            patch.setenv(name, value)
         running = Stack(settings)
         running.start()
         yield running
