@@ -107,6 +107,11 @@ class Reply:
 _numbers = itertools.count(int(time.time() * 1000) % 10**9)
 
 
+def fresh_number() -> int:
+    """A number no citizen, update or message of this run has had."""
+    return next(_numbers)
+
+
 class Citizen:
     """What every channel's citizen can do; a subclass posts that channel's webhooks."""
 
@@ -116,7 +121,7 @@ class Citizen:
         self.stack = stack
         self.providers = providers
         self.webhook = f"{stack.settings.rasa_public_url()}/webhooks/{self.channel}/webhook"
-        self.number = next(_numbers)
+        self.number = fresh_number()
         self.last: list[Reply] = []
         self._cursor = len(providers.requests)
 
@@ -201,33 +206,33 @@ class TelegramCitizen(Citizen):
         return f"tg-{self.number}"
 
     def _update(self, **content: Any) -> httpx.Response:
-        return self.post({"update_id": next(_numbers), **content})
+        return self.post({"update_id": fresh_number(), **content})
 
     def post(self, update: dict[str, Any], secret: str | None = TELEGRAM_SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return httpx.post(self.webhook, json=update, headers=headers, timeout=60)
 
-    def _message(self, **content: Any) -> dict[str, Any]:
+    def message(self, **content: Any) -> dict[str, Any]:
         sender = {"id": self.number, "is_bot": False, "first_name": "Ana", "language_code": "en"}
-        return {"message_id": next(_numbers), "from": sender, "chat": self.chat, "date": int(time.time()), **content}
+        return {"message_id": fresh_number(), "from": sender, "chat": self.chat, "date": int(time.time()), **content}
 
     def post_text(self, text: str) -> httpx.Response:
-        return self._update(message=self._message(text=text))
+        return self._update(message=self.message(text=text))
 
     def press(self, reply: Reply, title: str, payload: str) -> httpx.Response:
         return self._update(callback_query={
-            "id": str(next(_numbers)), "from": {"id": self.number, "is_bot": False, "first_name": "Ana"},
+            "id": str(fresh_number()), "from": {"id": self.number, "is_bot": False, "first_name": "Ana"},
             "message": {"message_id": 1, "chat": self.chat, "date": int(time.time()), "text": reply.text},
             "chat_instance": "-4735272913487123456", "data": payload})
 
     def post_location(self, latitude: float, longitude: float) -> httpx.Response:
-        return self._update(message=self._message(location={"latitude": latitude, "longitude": longitude}))
+        return self._update(message=self.message(location={"latitude": latitude, "longitude": longitude}))
 
     def post_photo(self, caption: str) -> httpx.Response:
         sizes = [{"file_id": "photo-small", "file_unique_id": "AQAD1", "file_size": 1432, "width": 90, "height": 67},
                  {"file_id": "photo-large", "file_unique_id": "AQAD42", "file_size": len(JPEG), "width": 1280,
                   "height": 960}]
-        return self._update(message=self._message(photo=sizes, **({"caption": caption} if caption else {})))
+        return self._update(message=self.message(photo=sizes, **({"caption": caption} if caption else {})))
 
     def read(self, request: Recorded) -> list[Reply]:
         method = request.path.rsplit("/", 1)[-1]
@@ -312,7 +317,9 @@ class WhatsAppCitizen(Citizen):
         if interactive["type"] == "button":
             buttons = [(b["reply"]["title"], b["reply"]["id"]) for b in action["buttons"]]
         else:
-            buttons = [(row["title"], row["id"]) for section in action["sections"] for row in section["rows"]]
+            # A cut row title shows in full underneath, as the row's description.
+            buttons = [(row.get("description", row["title"]), row["id"])
+                       for section in action["sections"] for row in section["rows"]]
         return [Reply(interactive["body"]["text"], buttons, kind=interactive["type"])]
 
 
