@@ -96,6 +96,11 @@ def shared_point(tracker: Tracker) -> tuple[float, float] | None:
     return (lat, long) if -90 <= lat <= 90 and -180 <= long <= 180 else None
 
 
+def pin_slots(point: tuple[float, float]) -> dict[str, Any]:
+    """A location pin as the report's place: its coordinates, written and as lat/long for Open311."""
+    return {"issue_location": f"{point[0]:.5f}, {point[1]:.5f}", "issue_lat": point[0], "issue_long": point[1]}
+
+
 def shared_photo(tracker: Tracker) -> str | None:
     """The link of the photo the citizen just sent (kept by the channel, bot/connectors/media.py)."""
     for entity in tracker.latest_message.get("entities") or []:
@@ -237,6 +242,28 @@ class ValidateStreetReportForm(CitizenFormValidation):
             return {"issue_type": OTHER_SERVICE}
         return {}
 
+    def extract_issue_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A location pin is the place whatever the form asked: a citizen may send it first."""
+        point = shared_point(tracker)
+        if point is None:
+            return {}
+        if tracker.get_slot("requested_slot") not in (None, "issue_location"):  # said, as it was not asked for
+            dispatcher.utter_message(response="utter_kept_location")
+        return {"issue_location": pin_slots(point)["issue_location"]}
+
+    def extract_issue_photo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A photo is the report's photo whatever the form asked."""
+        photo = shared_photo(tracker)
+        if photo is None:
+            return {}
+        if tracker.get_slot("requested_slot") not in (None, "issue_photo"):
+            dispatcher.utter_message(response="utter_kept_photo")
+        return {"issue_photo": photo}
+
     def validate_issue_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -251,7 +278,7 @@ class ValidateStreetReportForm(CitizenFormValidation):
     ) -> dict[str, Any]:
         point = shared_point(tracker)
         if point is not None:  # a location pin: the coordinates are the place
-            return {"issue_location": f"{point[0]:.5f}, {point[1]:.5f}", "issue_lat": point[0], "issue_long": point[1]}
+            return pin_slots(point)
         text = clean_text(str(value or ""))
         if text.startswith("/"):  # a payload (a broken pin, a photo) is not an address
             dispatcher.utter_message(response="utter_location_invalid")
@@ -419,6 +446,25 @@ def details_text(service: Service, answers: dict[str, Any]) -> str:
         if answer != SKIPPED:
             shown.append(value.name if value else str(answer))
     return "; ".join(shown)
+
+
+class ActionKeepShared(Action):
+    """A photo or a location pin sent before any report: kept for the report that begins next."""
+
+    def name(self) -> str:
+        return "action_keep_shared"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        point, photo = shared_point(tracker), shared_photo(tracker)
+        if point is not None:
+            dispatcher.utter_message(response="utter_kept_location")
+            return [SlotSet(name, value) for name, value in pin_slots(point).items()]
+        if photo is not None:
+            dispatcher.utter_message(response="utter_kept_photo")
+            return [SlotSet("issue_photo", photo)]
+        return []  # a pin off the map: the report asks where it is
 
 
 class ActionFileServiceRequest(Action):

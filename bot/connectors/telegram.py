@@ -11,8 +11,9 @@ is registered by a command (docs/channels/telegram.md):
 
 What Rasa sees: typed text as typed ("/start" becomes "/greet"; a number answering a
 numbered list becomes that choice's payload), a button press as its payload, a shared
-location as ``/inform{"latitude": .., "longitude": ..}``, a photo (downloaded and kept
-by bot/connectors/media.py) as ``/inform{"photo_url": ".."}`` followed by its caption.
+location as ``/share_location{"latitude": .., "longitude": ..}``, a photo (downloaded and kept
+by bot/connectors/media.py) as ``/share_photo{"photo_url": ".."}`` followed by its caption
+(bot/connectors/payloads.py).
 Everything else (stickers, voice, edits, group chats) is acknowledged and ignored.
 
 The bot token is part of every Bot API URL: it never goes into an exception, a log line
@@ -26,7 +27,6 @@ import asyncio
 import hmac
 import json
 import logging
-import math
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -44,6 +44,7 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
+from bot.connectors.payloads import PHOTO_FAILED, is_place, location_message, photo_message
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 from bot.connectors.splitting import split_text, utf16_units
@@ -58,7 +59,6 @@ MAX_TEXT = 4096  # sendMessage, in UTF-16 code units as Telegram counts them
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_BUTTONS = 100
 ALLOWED_UPDATES = ["message", "callback_query"]
-PHOTO_FAILED = "[photo could not be received]"
 START = "/greet"  # what Telegram's "Start" button (the "/start" command) means to the bot
 EMPTY_BUTTON_TEXT = "\N{WHITE DOWN POINTING BACKHAND INDEX}"  # Telegram refuses a keyboard without text
 _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -356,11 +356,9 @@ def _message(message: dict[str, Any], chat: int, meta: dict[str, Any]) -> Incomi
         location = _get(message, "location", dict, "message")
         latitude = float(_get(location, "latitude", (int, float), "message.location"))
         longitude = float(_get(location, "longitude", (int, float), "message.location"))
-        if not (math.isfinite(latitude) and math.isfinite(longitude) and abs(latitude) <= 90
-                and abs(longitude) <= 180):
+        if not is_place(latitude, longitude):
             raise MalformedUpdate("'message.location' is not a place on Earth")
-        return Incoming("location", chat, meta, text="/inform" + json.dumps(
-            {"latitude": latitude, "longitude": longitude}))
+        return Incoming("location", chat, meta, text=location_message(latitude, longitude))
     caption = _optional(message, "caption", str, "message") or ""
     if "photo" in message:
         sizes = _get(message, "photo", list, "message")
@@ -475,10 +473,10 @@ class TelegramInput(InputChannel):
         if incoming.kind == "photo":
             texts = [await self._photo(incoming.file_id)]
             return texts + [incoming.caption] if incoming.caption.strip() else texts
-        return [incoming.text]  # a button's payload, a location's /inform
+        return [incoming.text]  # a button's payload, a location's /share_location
 
     async def _photo(self, file_id: str) -> str:
-        """``/inform{"photo_url": ...}`` for a kept photo, or the words that let the bot ask again."""
+        """``/share_photo{"photo_url": ...}`` for a kept photo, or the words that let the bot ask again."""
         try:
             if not file_id:
                 raise TelegramError(f"the photo is larger than {MAX_PHOTO_BYTES} bytes")
@@ -490,7 +488,7 @@ class TelegramInput(InputChannel):
         except (TelegramError, MediaError) as exc:
             logger.warning("a photo from Telegram could not be received: %s", exc)
             return PHOTO_FAILED
-        return "/inform" + json.dumps({"photo_url": url})
+        return photo_message(url)
 
 
 # -------------------------------------------------------------------------------------------------- command

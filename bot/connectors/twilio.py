@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -41,6 +40,7 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, numbered_list
+from bot.connectors.payloads import PHOTO_FAILED, is_place, location_message, photo_message
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 from bot.connectors.splitting import split_text
@@ -54,7 +54,6 @@ WHATSAPP = "whatsapp:"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_FIELDS = 200
 MAX_TEXT_CHARS = 1600  # Twilio's limit for one message's Body
-PHOTO_FAILED = "[photo could not be received]"
 EMPTY_TWIML = "<Response/>"
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
 
@@ -236,9 +235,7 @@ def _location(fields: dict[str, str]) -> str | None:
         latitude, longitude = float(fields["Latitude"]), float(fields["Longitude"])
     except (KeyError, ValueError):
         return None
-    if not (math.isfinite(latitude) and math.isfinite(longitude)) or abs(latitude) > 90 or abs(longitude) > 180:
-        return None
-    return "/inform" + json.dumps({"latitude": latitude, "longitude": longitude})
+    return location_message(latitude, longitude) if is_place(latitude, longitude) else None
 
 
 class TwilioWhatsAppInput(InputChannel):
@@ -352,7 +349,7 @@ class TwilioWhatsAppInput(InputChannel):
         except (TwilioError, MediaError) as exc:
             logger.warning("a photo could not be received: %s", exc)
             return PHOTO_FAILED
-        return "/inform" + json.dumps({"photo_url": url})
+        return photo_message(url)
 
     async def _download(self, media_url: str) -> bytes:
         """A media file of our account, fetched from ``api_url`` with the account's credentials.

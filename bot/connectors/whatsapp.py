@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
+from bot.connectors.payloads import PHOTO_FAILED, location_message, photo_message
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 from bot.connectors.splitting import spans, split_text
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER_PREFIX = "wa-"
-PHOTO_FAILED = "[photo could not be received]"
 MAX_BODY_BYTES = 1024 * 1024
 
 # Meta's limits for outgoing messages.
@@ -214,7 +214,7 @@ def _parse_message(message: Any, phone_number_id: str | None) -> Incoming | None
         longitude = _coordinate(content.get("longitude"), 180)
         if latitude is None or longitude is None:
             return base
-        return replace(base, text="/inform" + json.dumps({"latitude": latitude, "longitude": longitude}))
+        return replace(base, text=location_message(latitude, longitude))
     if kind == "image":
         return replace(base, media_id=_text(content.get("id")), caption=_text(content.get("caption")))
     return base
@@ -509,14 +509,14 @@ class WhatsAppCloudInput(InputChannel):
                 logger.exception("whatsapp: the bot failed on message %s", incoming.message_id)
 
     async def _photo(self, media_id: str) -> str:
-        """'/inform{"photo_url": ...}' for a photo kept on our side, or the text saying it was lost."""
+        """'/share_photo{"photo_url": ...}' for a photo kept on our side, or the text saying it was lost."""
         try:
             content = await GraphApi(self.settings, self._transport).download_media(media_id)
             url = await asyncio.to_thread(keep_photo, content, self._media)
         except (WhatsAppError, MediaError) as exc:
             logger.warning("whatsapp: photo %s could not be received: %s", media_id, exc)
             return PHOTO_FAILED
-        return "/inform" + json.dumps({"photo_url": url})
+        return photo_message(url)
 
 
 def _not_configured() -> HTTPResponse:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,6 +16,7 @@ from actions.reports import (
     ActionAskIssuePhoto,
     ActionAskReportConfirmed,
     ActionFileServiceRequest,
+    ActionKeepShared,
     ValidateStreetReportForm,
     looks_like_location,
     same_place,
@@ -432,8 +436,8 @@ async def test_a_report_whose_answer_timed_out_is_not_filed_twice(open311_app, f
 
 
 def test_a_shared_location_pin_is_the_place_with_its_coordinates():
-    text = '/inform{"latitude": 40.712776, "longitude": -74.005974}'
-    tracker = make_tracker(text=text, intent="inform", slots={"issue_type": "pothole"})
+    text = '/share_location{"latitude": 40.712776, "longitude": -74.005974}'
+    tracker = make_tracker(text=text, intent="share_location", slots={"issue_type": "pothole"})
     tracker.latest_message["entities"] = [{"entity": "latitude", "value": 40.712776},
                                           {"entity": "longitude", "value": -74.005974}]
     result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_location(
@@ -442,8 +446,8 @@ def test_a_shared_location_pin_is_the_place_with_its_coordinates():
 
 
 def test_a_location_pin_out_of_range_is_not_a_place():
-    text = '/inform{"latitude": 140, "longitude": 0}'
-    tracker = make_tracker(text=text, intent="inform")
+    text = '/share_location{"latitude": 140, "longitude": 0}'
+    tracker = make_tracker(text=text, intent="share_location")
     tracker.latest_message["entities"] = [{"entity": "latitude", "value": 140}, {"entity": "longitude", "value": 0}]
     dispatcher = CollectingDispatcher()
     result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_location(text, dispatcher, tracker, {})
@@ -453,9 +457,46 @@ def test_a_location_pin_out_of_range_is_not_a_place():
 
 def test_a_photo_sent_on_a_messaging_app_is_the_reports_photo():
     url = "http://127.0.0.1:8000/media/Zx81aB.jpg"
-    text = f'/inform{{"photo_url": "{url}"}}'
-    tracker = make_tracker(text=text, intent="inform")
+    text = f'/share_photo{{"photo_url": "{url}"}}'
+    tracker = make_tracker(text=text, intent="share_photo")
     tracker.latest_message["entities"] = [{"entity": "photo_url", "value": url}]
     result = ValidateStreetReportForm(catalogue=CATALOGUE).validate_issue_photo(
         text, CollectingDispatcher(), tracker, {})
     assert result == {"issue_photo": url}
+
+
+def shared(kind: str, requested: str | None = None, **entities) -> Tracker:
+    """A tracker whose latest message is a pin or a photo from a messaging app, while ``requested`` is asked."""
+    tracker = make_tracker(text=f"/{kind}{json.dumps(entities)}", intent=kind, channel="whatsapp",
+                           slots={"requested_slot": requested, "issue_type": "pothole"})
+    tracker.latest_message["entities"] = [{"entity": name, "value": value} for name, value in entities.items()]
+    return tracker
+
+
+async def test_a_pin_or_a_photo_before_any_report_is_kept_for_the_report_that_begins():
+    dispatcher = CollectingDispatcher()
+    events = await ActionKeepShared().run(dispatcher, shared("share_location", latitude=40.7, longitude=-74.0), {})
+    assert events == [SlotSet("issue_location", "40.70000, -74.00000"), SlotSet("issue_lat", 40.7),
+                      SlotSet("issue_long", -74.0)]
+    url = "http://127.0.0.1:8000/media/Zx81aB.jpg"
+    events = await ActionKeepShared().run(dispatcher, shared("share_photo", photo_url=url), {})
+    assert events == [SlotSet("issue_photo", url)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_kept_location", "utter_kept_photo"]
+    off_the_map = CollectingDispatcher()
+    assert await ActionKeepShared().run(off_the_map, shared("share_location", latitude=95, longitude=0), {}) == []
+    assert off_the_map.messages == []
+
+
+@pytest.mark.parametrize("requested, said", [("issue_type", ["utter_kept_location", "utter_kept_photo"]),
+                                             ("issue_description", ["utter_kept_location", "utter_kept_photo"]),
+                                             ("issue_location", ["utter_kept_photo"]),
+                                             ("issue_photo", ["utter_kept_location"])])
+def test_a_pin_or_a_photo_answers_its_question_whatever_the_form_asked(requested, said):
+    form, dispatcher = ValidateStreetReportForm(catalogue=CATALOGUE), CollectingDispatcher()
+    pin = shared("share_location", requested, latitude=40.7, longitude=-74.0)
+    assert form.extract_issue_location(dispatcher, pin, {}) == {"issue_location": "40.70000, -74.00000"}
+    assert form.extract_issue_photo(dispatcher, pin, {}) == {}
+    photo = shared("share_photo", requested, photo_url="http://127.0.0.1:8000/media/Zx81aB.jpg")
+    assert form.extract_issue_photo(dispatcher, photo, {}) == {"issue_photo": "http://127.0.0.1:8000/media/Zx81aB.jpg"}
+    assert form.extract_issue_location(dispatcher, photo, {}) == {}
+    assert [m["response"] for m in dispatcher.messages] == said  # thanked only when it was not what was asked

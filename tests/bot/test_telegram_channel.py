@@ -242,8 +242,8 @@ async def test_a_press_still_counts_when_the_spinner_cannot_be_stopped(channel, 
 @pytest.mark.anyio
 async def test_a_shared_location_becomes_an_inform_with_coordinates(channel, rasa):
     await post(channel, rasa, LOCATION)
-    assert rasa.texts == ['/inform{"latitude": 40.416775, "longitude": -3.70379}']
-    assert json.loads(rasa.texts[0][len("/inform"):]) == {"latitude": 40.416775, "longitude": -3.70379}
+    assert rasa.texts == ['/share_location{"latitude": 40.416775, "longitude": -3.70379}']
+    assert json.loads(rasa.texts[0][len("/share_location"):]) == {"latitude": 40.416775, "longitude": -3.70379}
 
 
 @pytest.mark.anyio
@@ -254,8 +254,8 @@ async def test_a_photo_is_downloaded_kept_and_followed_by_its_caption(channel, r
     assert telegram.sent("getFile") == [{"file_id": "AgACAgQAAxkBAAIBX2large"}]  # the largest size
     assert telegram.downloads == ["photos/file_7.jpg"]
     photo, caption = rasa.texts
-    url = json.loads(photo[len("/inform"):])["photo_url"]
-    assert photo.startswith("/inform") and url.startswith("https://city.example.org/media/") and url.endswith(".jpg")
+    url = json.loads(photo[len("/share_photo"):])["photo_url"]
+    assert photo.startswith("/share_photo") and url.startswith("https://city.example.org/media/") and url.endswith(".jpg")
     assert (media.media_dir / url.rsplit("/", 1)[1]).read_bytes() == JPEG
     assert caption == "Next to the school gate"
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
@@ -286,7 +286,7 @@ async def test_an_image_sent_as_a_file_is_kept_like_a_photo(channel, rasa, teleg
     await post(channel, rasa, update)
     assert telegram.sent("getFile") == [{"file_id": "BQACAgQAAxkBAAIBdoc"}]
     [photo] = rasa.texts
-    assert json.loads(photo[len("/inform"):])["photo_url"].startswith("https://city.example.org/media/")
+    assert json.loads(photo[len("/share_photo"):])["photo_url"].startswith("https://city.example.org/media/")
 
 
 @pytest.mark.anyio
@@ -534,7 +534,7 @@ async def test_the_webhook_downloads_a_photo_from_a_real_file_server(standin, me
     standin.responses[f"/file/bot{TOKEN}/photos/file_7.jpg"] = Canned(body=JPEG, content_type="image/jpeg")
     channel = TelegramInput(standin_settings(standin), media_settings=media)
     assert (await post(channel, rasa, PHOTO)).status_code == 200
-    url = json.loads(rasa.texts[0][len("/inform"):])["photo_url"]
+    url = json.loads(rasa.texts[0][len("/share_photo"):])["photo_url"]
     assert (media.media_dir / url.rsplit("/", 1)[1]).read_bytes() == JPEG and TOKEN not in url
     assert standin.paths()[:2] == [f"/bot{TOKEN}/getFile", f"/file/bot{TOKEN}/photos/file_7.jpg"]
     replies = [r.json() for r in standin.requests if r.path.endswith("/sendMessage")]

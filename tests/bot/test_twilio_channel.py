@@ -221,7 +221,7 @@ async def test_a_quick_reply_press_reaches_rasa_as_its_payload(channel):
 async def test_a_shared_location_becomes_an_inform_with_its_coordinates(channel):
     async with serving(channel) as webhook:
         assert (await webhook.post(LOCATION)).status_code == 200
-    assert webhook.texts == ['/inform{"latitude": 40.712776, "longitude": -74.005974}']
+    assert webhook.texts == ['/share_location{"latitude": 40.712776, "longitude": -74.005974}']
 
 
 async def test_a_photo_is_fetched_with_the_account_credentials_kept_and_followed_by_its_caption(
@@ -234,7 +234,7 @@ async def test_a_photo_is_fetched_with_the_account_credentials_kept_and_followed
     [downloaded] = cdn.requests
     assert "authorization" not in downloaded.headers  # the account's credentials stay with Twilio's API
     kept, caption = webhook.texts
-    assert kept.startswith('/inform{"photo_url": "https://city.example.org/media/') and kept.endswith('.jpg"}')
+    assert kept.startswith('/share_photo{"photo_url": "https://city.example.org/media/') and kept.endswith('.jpg"}')
     assert caption == PHOTO["Body"]
     [stored] = list(media_settings.media_dir.iterdir())
     assert stored.read_bytes() == JPEG and stored.name in kept

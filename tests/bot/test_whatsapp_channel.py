@@ -280,7 +280,7 @@ async def test_a_shared_location_becomes_an_inform_with_its_coordinates(channel)
     bot = Bot()
     async with served(channel, bot) as client:
         assert (await post(client, event(message(LOCATION)))).status_code == 200
-    assert bot.texts == ['/inform{"latitude": 37.483307, "longitude": -122.148981}']
+    assert bot.texts == ['/share_location{"latitude": 37.483307, "longitude": -122.148981}']
 
 
 async def test_a_photo_is_fetched_with_the_token_kept_and_followed_by_its_caption(media):
@@ -296,8 +296,8 @@ async def test_a_photo_is_fetched_with_the_token_kept_and_followed_by_its_captio
         async with served(channel, bot) as client:
             assert (await post(client, event(message(IMAGE)))).status_code == 200
     photo, caption = bot.texts
-    url = json.loads(photo.removeprefix("/inform"))["photo_url"]
-    assert photo.startswith('/inform{"photo_url": ') and url.startswith("https://city.example.org/media/")
+    url = json.loads(photo.removeprefix("/share_photo"))["photo_url"]
+    assert photo.startswith('/share_photo{"photo_url": ') and url.startswith("https://city.example.org/media/")
     assert (media.media_dir / url.rsplit("/", 1)[1]).read_bytes() == PNG
     assert caption == "Deep one, next to the bakery"
     lookup, download = api.requests[:2]
@@ -340,7 +340,7 @@ async def test_several_messages_in_one_event_each_get_a_turn_in_order(channel):
     async with served(channel, bot) as client:
         assert (await post(client, event(message(TEXT), message(LOCATION), message(STICKER)))).status_code == 200
     assert bot.texts == ["There is a pothole on Main Street",
-                         '/inform{"latitude": 37.483307, "longitude": -122.148981}']
+                         '/share_location{"latitude": 37.483307, "longitude": -122.148981}']
 
 
 async def test_a_failing_turn_still_acknowledges_the_event_so_meta_does_not_retry(channel, graph):

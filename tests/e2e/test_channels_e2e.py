@@ -102,6 +102,27 @@ def test_a_pothole_report_with_a_pin_and_a_photo_is_filed_and_its_closing_told_o
     assert "Filled on Tuesday." in told.text
 
 
+def test_a_photo_or_a_pin_sent_before_the_question_is_kept_for_the_report(citizen, stack):
+    started = joined(citizen.photo("pothole"))  # a photo with its caption, the way most citizens begin
+    assert "I have your photo" in started and "Where is it?" in started
+    address = {"telegram": "15 Juniper Court", "whatsapp": "27 Juniper Court", "twilio_whatsapp": "39 Juniper Court"}
+    assert "describe the problem" in joined(citizen.say(address[citizen.channel]))
+    assert "How big is it?" in joined(citizen.say("a deep hole in the middle of the road"))
+    assert "in a lane" in joined(citizen.choose("About the size of a car tyre"))
+    summary = joined(citizen.choose("No, at the side or on the shoulder"))  # the photo is not asked for again
+    photo = re.search(rf"{re.escape(stack.settings.web_url())}/media/[\w-]+\.jpg", summary)
+    assert "Please check your report" in summary and photo, summary
+    request_id = REQUEST_ID.search(joined(citizen.choose("Yes, file it")))
+    assert request_id
+    served = httpx.get(f"{stack.settings.open311_url()}/requests/{request_id.group(0)}.json", timeout=10).json()[0]
+    assert (served["address"], served["media_url"]) == (address[citizen.channel], photo.group(0))
+
+    pinned = type(citizen)(citizen.stack, citizen.providers)
+    started = joined(pinned.pin(40.6, -73.9))
+    assert "I have the location" in started and "What would you like to report?" in started
+    assert "describe the problem" in joined(pinned.choose("Street light out"))  # where it is: known already
+
+
 def test_the_bot_answers_in_the_citizens_language_and_an_emergency_gets_advice_at_once(citizen):
     where = joined(citizen.say("hola, quiero reportar un bache en mi calle"))
     assert "¿Dónde está el problema?" in where and "Comparta su ubicación" in where

@@ -167,12 +167,12 @@ def test_rasa_http_api_needs_the_token(stack, chat):
 def test_a_location_pin_and_a_photo_file_the_request_with_coordinates_and_media(chat, stack):
     """What the WhatsApp and Telegram channels send for a pin and a photo (bot/connectors/)."""
     assert "Where is it?" in chat.texts("there's a pothole on my street")
-    assert "describe the problem" in chat.texts('/inform{"latitude": 40.712776, "longitude": -74.005974}')
+    assert "describe the problem" in chat.texts('/share_location{"latitude": 40.712776, "longitude": -74.005974}')
     chat.say("a deep hole by the bus stop")
     chat.say("1")
     chat.say("no")
     photo = f"{stack.settings.web_url()}/media/e2e-photo.jpg"
-    summary = chat.texts(f'/inform{{"photo_url": "{photo}"}}')
+    summary = chat.texts(f'/share_photo{{"photo_url": "{photo}"}}')
     assert "40.71278, -74.00597" in summary and photo in summary
     request_id = REQUEST_ID.search(chat.texts("/affirm")).group(0)  # type: ignore[union-attr]
     served = httpx.get(f"{stack.settings.open311_url()}/requests/{request_id}.json", timeout=10).json()[0]
