@@ -15,6 +15,7 @@ import math
 
 SHARE_LOCATION = "/share_location"
 SHARE_PHOTO = "/share_photo"
+SHARE_INTENTS = ("share_location", "share_photo")  # in domain.yml; set by the channels, never learnt
 PHOTO_FAILED = "[photo could not be received]"  # text, so that the bot asks again
 
 

@@ -255,7 +255,8 @@ async def test_a_photo_is_downloaded_kept_and_followed_by_its_caption(channel, r
     assert telegram.downloads == ["photos/file_7.jpg"]
     photo, caption = rasa.texts
     url = json.loads(photo[len("/share_photo"):])["photo_url"]
-    assert photo.startswith("/share_photo") and url.startswith("https://city.example.org/media/") and url.endswith(".jpg")
+    assert photo.startswith("/share_photo")
+    assert url.startswith("https://city.example.org/media/") and url.endswith(".jpg")
     assert (media.media_dir / url.rsplit("/", 1)[1]).read_bytes() == JPEG
     assert caption == "Next to the school gate"
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
