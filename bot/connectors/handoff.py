@@ -130,14 +130,25 @@ async def warn_if_emergency(agent: Any, sender_id: str, text: str, output: Outpu
         return False
     if emergency is None:
         return False
+    return await say_response(agent, sender_id, output, f"utter_emergency_{emergency.kind}",
+                              {"emergency_number": config.emergency_number, "crisis_line": config.crisis_line})
+
+
+async def say_response(agent: Any, sender_id: str, output: OutputChannel, response_name: str,
+                       values: dict[str, Any] | None = None) -> bool:
+    """Send a response outside a Rasa turn, in the conversation's language, and record it in the conversation.
+
+    A conversation not yet started is not created (Rasa starts its session with the
+    first message): the response goes out in the default language, unrecorded.
+    """
     async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
         tracker = await agent.tracker_store.retrieve(sender_id)
         if tracker is None:
-            return False
-        await _say(agent, tracker, output, f"utter_emergency_{emergency.kind}",
-                   {"emergency_number": config.emergency_number, "crisis_line": config.crisis_line})
+            tracker = DialogueStateTracker(sender_id, agent.domain.slots)
+            return await _say(agent, tracker, output, response_name, values or {})
+        delivered = await _say(agent, tracker, output, response_name, values or {})
         await agent.tracker_store.save(tracker)
-    return True
+    return delivered
 
 
 def session_expired(agent: Any, tracker: DialogueStateTracker) -> bool:

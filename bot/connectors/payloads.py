@@ -17,6 +17,9 @@ SHARE_LOCATION = "/share_location"
 SHARE_PHOTO = "/share_photo"
 SHARE_INTENTS = ("share_location", "share_photo")  # in domain.yml; set by the channels, never learnt
 PHOTO_FAILED = "[photo could not be received]"  # text, so that the bot asks again
+# The answer to a voice note, a video or a document: said by the channel, outside any Rasa turn, so a
+# form in progress or a person's conversation is not disturbed (bot/connectors/safety_net.py).
+UNREADABLE = "utter_unsupported_media"
 
 
 def is_place(latitude: float, longitude: float) -> bool:

@@ -21,7 +21,7 @@ import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from bot.connectors.handoff import relay_citizen_message, take_if_paused, warn_if_emergency
+from bot.connectors.handoff import relay_citizen_message, say_response, take_if_paused, warn_if_emergency
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,17 @@ DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 
 
 @lru_cache(maxsize=1)
+def _responses() -> dict[str, Any]:
+    return yaml.safe_load(DOMAIN.read_text(encoding="utf-8")).get("responses", {})  # type: ignore[no-any-return]
+
+
+def default_text(response_name: str) -> str:
+    """A response's text in the default language, read from domain.yml without Rasa."""
+    return str(_responses()[response_name][0]["text"])
+
+
 def apology() -> str:
-    responses = yaml.safe_load(DOMAIN.read_text(encoding="utf-8")).get("responses", {})
-    return str(responses["utter_internal_error"][0]["text"])
+    return default_text("utter_internal_error")
 
 
 class CountingOutput(OutputChannel):
@@ -86,6 +94,19 @@ class SafetyNet:
                     and not await self._warned(message, counting.inner):
                 logger.error("a turn ended without any answer; sending the apology")
                 await counting.inner.send_text_message(message.sender_id, apology())
+
+    async def say(self, sender_id: str, output: OutputChannel, response_name: str) -> None:
+        """Answer something the bot cannot read (a voice note, say) without a Rasa turn, in the citizen's language.
+
+        Unattached, or if the conversation cannot be read, the response's first (default language) text.
+        """
+        agent = self._agent()
+        try:
+            if agent is not None and await say_response(agent, sender_id, output, response_name):
+                return
+        except Exception:  # the answer must still go out
+            logger.exception("could not answer %s with %s", sender_id, response_name)
+        await output.send_text_message(sender_id, default_text(response_name))
 
     def _agent(self) -> Any:
         agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None

@@ -14,7 +14,8 @@ numbered list becomes that choice's payload), a button press as its payload, a s
 location as ``/share_location{"latitude": .., "longitude": ..}``, a photo (downloaded and kept
 by bot/connectors/media.py) as ``/share_photo{"photo_url": ".."}`` followed by its caption
 (bot/connectors/payloads.py).
-Everything else (stickers, voice, edits, group chats) is acknowledged and ignored.
+A voice note, a video or a document is answered "please type" (payloads.UNREADABLE), without a
+turn; everything else (stickers, edits, group chats) is acknowledged and ignored.
 
 The bot token is part of every Bot API URL: it never goes into an exception, a log line
 (httpx's request log is filtered) or a stored link.
@@ -44,7 +45,7 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
-from bot.connectors.payloads import PHOTO_FAILED, is_place, location_message, photo_message
+from bot.connectors.payloads import PHOTO_FAILED, UNREADABLE, is_place, location_message, photo_message
 from bot.connectors.replays import RecentIds
 from bot.connectors.safety_net import with_safety_net
 from bot.connectors.splitting import split_text, utf16_units
@@ -59,6 +60,8 @@ MAX_TEXT = 4096  # sendMessage, in UTF-16 code units as Telegram counts them
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_BUTTONS = 100
 ALLOWED_UPDATES = ["message", "callback_query"]
+# What a citizen may send that the bot cannot read: it says so (payloads.UNREADABLE). Stickers and the like are ignored.
+UNREADABLE_KINDS = ("voice", "audio", "video", "video_note", "document")
 START = "/greet"  # what Telegram's "Start" button (the "/start" command) means to the bot
 EMPTY_BUTTON_TEXT = "\N{WHITE DOWN POINTING BACKHAND INDEX}"  # Telegram refuses a keyboard without text
 _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -269,7 +272,7 @@ class TelegramOutput(OutputChannel):
 class Incoming:
     """What one Update says, checked: a text, a press, a location or a photo from one chat."""
 
-    kind: str  # text | button | location | photo
+    kind: str  # text | button | location | photo | unreadable | ignored
     chat_id: int
     metadata: dict[str, Any]
     text: str = ""
@@ -372,6 +375,8 @@ def _message(message: dict[str, Any], chat: int, meta: dict[str, Any]) -> Incomi
         too_big = isinstance(size, int) and size > MAX_PHOTO_BYTES
         return Incoming("photo", chat, meta, file_id="" if too_big else _get(document, "file_id", str,
                                                                               "message.document"), caption=caption)
+    if any(kind in message for kind in UNREADABLE_KINDS):
+        return Incoming("unreadable", chat, meta)
     return None
 
 
@@ -433,11 +438,15 @@ class TelegramInput(InputChannel):
             if incoming is None or incoming.kind == "ignored":
                 logger.info("telegram update %s ignored: %s", update_id, ignored)
                 return response.json({"status": "ignored"})
+            output = TelegramOutput(self.settings, self.transport, self.choices)
+            sender = f"{SENDER_PREFIX}{incoming.chat_id}"
             try:
+                if incoming.kind == "unreadable":
+                    self.choices.forget(str(incoming.chat_id))
+                    await safety_net.say(sender, output, UNREADABLE)
                 for text in await self._texts(incoming):
-                    output = TelegramOutput(self.settings, self.transport, self.choices)
-                    await safety_net(UserMessage(text, output, f"{SENDER_PREFIX}{incoming.chat_id}",
-                                                 input_channel=self.name(), metadata=dict(incoming.metadata)))
+                    await safety_net(UserMessage(text, output, sender, input_channel=self.name(),
+                                                 metadata=dict(incoming.metadata)))
             except Exception:  # Telegram would retry, and the retry is dropped as a duplicate anyway
                 logger.exception("telegram update %s could not be handled", update_id)
                 return response.json({"status": "failed"})
@@ -473,6 +482,8 @@ class TelegramInput(InputChannel):
         if incoming.kind == "photo":
             texts = [await self._photo(incoming.file_id)]
             return texts + [incoming.caption] if incoming.caption.strip() else texts
+        if incoming.kind == "unreadable":
+            return []
         return [incoming.text]  # a button's payload, a location's /share_location
 
     async def _photo(self, file_id: str) -> str:

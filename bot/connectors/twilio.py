@@ -40,9 +40,9 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, numbered_list
-from bot.connectors.payloads import PHOTO_FAILED, is_place, location_message, photo_message
+from bot.connectors.payloads import PHOTO_FAILED, UNREADABLE, is_place, location_message, photo_message
 from bot.connectors.replays import RecentIds
-from bot.connectors.safety_net import with_safety_net
+from bot.connectors.safety_net import SafetyNet, with_safety_net
 from bot.connectors.splitting import split_text
 
 logger = logging.getLogger(__name__)
@@ -230,6 +230,12 @@ def _form(request: Request) -> dict[str, list[str]] | None:
     return params
 
 
+def _unreadable(fields: dict[str, str]) -> bool:
+    """A voice note, a video or a document (not a sticker): the citizen is asked to type."""
+    return fields.get("NumMedia", "0") not in ("", "0") and fields.get("MessageType") != "sticker" \
+        and not fields.get("MediaContentType0", "").startswith("image/")
+
+
 def _location(fields: dict[str, str]) -> str | None:
     try:
         latitude, longitude = float(fields["Latitude"]), float(fields["Longitude"])
@@ -277,8 +283,7 @@ class TwilioWhatsAppInput(InputChannel):
 
         return webhook
 
-    async def _receive(self, request: Request,
-                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _receive(self, request: Request, on_new_message: SafetyNet) -> HTTPResponse:
         if not self.settings.configured:
             return _detail(f"{CHANNEL} is not configured", 503)
         if len(request.body or b"") > MAX_BODY_BYTES:
@@ -309,9 +314,11 @@ class TwilioWhatsAppInput(InputChannel):
 
         sender_id = SENDER_PREFIX + sender[len(WHATSAPP):]
         texts = await self._texts(fields, sender_id)
-        if not texts:
-            logger.info("ignored %s: nothing the bot reads (%s)", message_id, fields.get("MessageType", "unknown")[:20])
         output = self.get_output_channel()
+        if not texts and _unreadable(fields):
+            await on_new_message.say(sender_id, output, UNREADABLE)
+        elif not texts:
+            logger.info("ignored %s: nothing the bot reads (%s)", message_id, fields.get("MessageType", "unknown")[:20])
         for number, text in enumerate(texts):
             message = UserMessage(text, output, sender_id, input_channel=self.name(),
                                   message_id=message_id if number == 0 else f"{message_id}-{number}",

@@ -38,9 +38,9 @@ from sanic.response import HTTPResponse
 from bot.connectors.media import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.connectors.media import MediaError, MediaSettings, keep_photo
 from bot.connectors.numbered import NumberedChoices, button_payload, button_title, numbered_list
-from bot.connectors.payloads import PHOTO_FAILED, location_message, photo_message
+from bot.connectors.payloads import PHOTO_FAILED, UNREADABLE, location_message, photo_message
 from bot.connectors.replays import RecentIds
-from bot.connectors.safety_net import with_safety_net
+from bot.connectors.safety_net import SafetyNet, with_safety_net
 from bot.connectors.splitting import spans, split_text
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
 LIST_BUTTON_LIMIT = 20
 
+# What a citizen may send that the bot cannot read: it says so. Stickers, reactions, contacts: ignored.
+UNREADABLE_KINDS = ("audio", "voice", "video", "document", "unsupported")
 _WA_ID = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
 
 
@@ -118,10 +120,11 @@ class Incoming:
     text: str | None = None
     media_id: str | None = None
     caption: str | None = None
+    unreadable: bool = False  # a voice note, a video, a document: the citizen is asked to type
 
     @property
     def ignored(self) -> bool:
-        return self.text is None and self.media_id is None
+        return self.text is None and self.media_id is None and not self.unreadable
 
 
 def signature_problem(header: str | None, body: bytes, app_secret: str) -> str | None:
@@ -217,6 +220,8 @@ def _parse_message(message: Any, phone_number_id: str | None) -> Incoming | None
         return replace(base, text=location_message(latitude, longitude))
     if kind == "image":
         return replace(base, media_id=_text(content.get("id")), caption=_text(content.get("caption")))
+    if kind in UNREADABLE_KINDS:
+        return replace(base, unreadable=True)
     return base
 
 
@@ -476,7 +481,7 @@ class WhatsAppCloudInput(InputChannel):
 
         return webhook
 
-    async def _handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, incoming: Incoming, on_new_message: SafetyNet) -> None:
         if self._seen.seen_before(incoming.message_id):
             logger.info("whatsapp: message %s was already handled; Meta's retry ignored", incoming.message_id)
             return
@@ -488,6 +493,10 @@ class WhatsAppCloudInput(InputChannel):
                            incoming.message_id, incoming.phone_number_id)
             return
         sender_id = SENDER_PREFIX + incoming.wa_id
+        if incoming.unreadable:
+            self._choices.forget(sender_id)
+            await on_new_message.say(sender_id, self.get_output_channel(), UNREADABLE)
+            return
         texts: list[str] = []
         if incoming.media_id is not None:
             self._choices.forget(sender_id)

@@ -88,15 +88,19 @@ PHOTO = {
 GET_FILE = {"ok": True, "result": {"file_id": "AgACAgQAAxkBAAIBX2large", "file_unique_id": "AQADlarge",
                                    "file_size": 81244, "file_path": "photos/file_7.jpg"}}
 
+VOICE = {"update_id": 10011, "message": {
+    "message_id": 1371, "from": ANA, "chat": ANA_CHAT, "date": 1441645571,
+    "voice": {"file_id": "AwACAgQAAxkBAAIB", "file_unique_id": "AgADvoice", "duration": 3,
+              "mime_type": "audio/ogg", "file_size": 8200}}}
+DOCUMENT = {"update_id": 10015, "message": {
+    "message_id": 1372, "from": ANA, "chat": ANA_CHAT, "date": 1441645572,
+    "document": {"file_name": "form.pdf", "mime_type": "application/pdf", "file_id": "BQACAgQAAxkBAAIB",
+                 "file_unique_id": "AgADdoc", "file_size": 120000}}}
 IGNORED = {
     "sticker": {"update_id": 10010, "message": {
         "message_id": 1370, "from": ANA, "chat": ANA_CHAT, "date": 1441645570,
         "sticker": {"file_id": "CAACAgIAAxkBAAIB", "file_unique_id": "AgADsticker", "type": "regular",
                     "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}}},
-    "voice": {"update_id": 10011, "message": {
-        "message_id": 1371, "from": ANA, "chat": ANA_CHAT, "date": 1441645571,
-        "voice": {"file_id": "AwACAgQAAxkBAAIB", "file_unique_id": "AgADvoice", "duration": 3,
-                  "mime_type": "audio/ogg", "file_size": 8200}}},
     "edited_message": {"update_id": 10012, "edited_message": {
         "message_id": 1365, "from": ANA, "chat": ANA_CHAT, "date": 1441645532, "edit_date": 1441645600,
         "text": "There is a pothole on Main Street, near number 12"}},
@@ -309,6 +313,16 @@ async def test_other_kinds_of_update_are_acknowledged_and_ignored(channel, rasa,
     assert answer.status_code == 200 and answer.json() == {"status": "ignored"}
     assert rasa.messages == [] and telegram.sent("sendMessage") == []
     assert "ignored" in caplog.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("update", [VOICE, DOCUMENT], ids=["voice", "document"])
+async def test_a_voice_note_or_a_document_is_answered_please_type_without_a_turn(channel, rasa, telegram, update):
+    answer = await post(channel, rasa, update)
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+    assert rasa.messages == []  # nothing for Rasa: a form in progress is not disturbed
+    [said] = telegram.sent("sendMessage")
+    assert said["chat_id"] == 1111111 and "can't listen to voice messages" in said["text"]
 
 
 @pytest.mark.anyio

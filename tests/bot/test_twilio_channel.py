@@ -263,9 +263,18 @@ async def test_a_media_url_outside_our_account_is_not_fetched_with_our_credentia
     assert [r.path for r in twilio.requests if r.method == "GET"] == []
 
 
-@pytest.mark.parametrize("params", [VOICE_NOTE, STICKER, STATUS_CALLBACK, {**TEXT, "Body": ""},
+async def test_a_voice_note_without_a_caption_is_answered_please_type_without_a_turn(channel, twilio):
+    async with serving(channel) as webhook:
+        answer = await webhook.post(VOICE_NOTE)
+    assert answer.status_code == 200 and answer.text == "<Response/>"
+    assert webhook.received == []  # nothing for Rasa: a form in progress is not disturbed
+    [said] = sent(twilio)
+    assert said["To"] == [CITIZEN] and "can't listen to voice messages" in said["Body"][0]
+
+
+@pytest.mark.parametrize("params", [STICKER, STATUS_CALLBACK, {**TEXT, "Body": ""},
                                     {**LOCATION, "Latitude": "north"}, {**TEXT, "From": "+15005550006"}],
-                         ids=["voice-note", "sticker", "status-callback", "empty", "bad-location", "sms"])
+                         ids=["sticker", "status-callback", "empty", "bad-location", "sms"])
 async def test_what_the_bot_does_not_read_is_acknowledged_and_ignored(channel, twilio, params, caplog):
     caplog.set_level(logging.INFO, logger="bot.connectors.twilio")
     async with serving(channel) as webhook:

@@ -324,7 +324,6 @@ async def test_a_photo_that_cannot_be_received_says_so_to_the_bot(media, graph_f
     event(statuses=[STATUS]),
     event(message(STICKER)),
     event(message(REACTION)),
-    event(message(UNSUPPORTED)),
     event(message(TEXT), phone_number_id="999999999999999"),  # another number of the same business
 ])
 async def test_receipts_and_kinds_the_bot_does_not_handle_are_acknowledged_and_ignored(channel, graph, payload):
@@ -333,6 +332,19 @@ async def test_receipts_and_kinds_the_bot_does_not_handle_are_acknowledged_and_i
         answer = await post(client, payload)
     assert answer.status_code == 200
     assert bot.messages == [] and graph.sent() == []
+
+
+@pytest.mark.parametrize("kind", ["audio", "unsupported"])
+async def test_a_voice_note_or_an_unsupported_message_is_answered_please_type_without_a_turn(channel, graph, kind):
+    voice = {"from": WA_ID, "id": "", "timestamp": "1744344496", "type": "audio",
+             "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": "1003383421387299", "voice": True}}
+    bot = Bot()
+    async with served(channel, bot) as client:
+        answer = await post(client, event(message(voice if kind == "audio" else UNSUPPORTED)))
+    assert answer.status_code == 200
+    assert bot.messages == []  # nothing for Rasa: a form in progress is not disturbed
+    [said] = graph.sent()
+    assert said["to"] == WA_ID and "can't listen to voice messages" in said["text"]["body"]
 
 
 async def test_several_messages_in_one_event_each_get_a_turn_in_order(channel):

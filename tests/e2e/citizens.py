@@ -151,6 +151,10 @@ class Citizen:
     def photo(self, caption: str = "") -> list[Reply]:
         return self._turn(self.post_photo(caption))
 
+    def voice(self) -> list[Reply]:
+        """A voice note, which the bot cannot listen to."""
+        return self._turn(self.post_voice())
+
     def pushed(self, matching: Callable[[Reply], bool], timeout: float = 30) -> Reply:
         """Wait for a message the bot sends on its own (an agent's reply, a status notice)."""
         deadline = time.monotonic() + timeout
@@ -179,6 +183,9 @@ class Citizen:
         raise NotImplementedError
 
     def post_photo(self, caption: str) -> httpx.Response:
+        raise NotImplementedError
+
+    def post_voice(self) -> httpx.Response:
         raise NotImplementedError
 
     def read(self, request: Recorded) -> list[Reply]:
@@ -233,6 +240,11 @@ class TelegramCitizen(Citizen):
                  {"file_id": "photo-large", "file_unique_id": "AQAD42", "file_size": len(JPEG), "width": 1280,
                   "height": 960}]
         return self._update(message=self.message(photo=sizes, **({"caption": caption} if caption else {})))
+
+    def post_voice(self) -> httpx.Response:
+        return self._update(message=self.message(voice={
+            "file_id": "AwACAgQAAxkBAAIB", "file_unique_id": "AgADvoice", "duration": 4, "mime_type": "audio/ogg",
+            "file_size": 8200}))
 
     def read(self, request: Recorded) -> list[Reply]:
         method = request.path.rsplit("/", 1)[-1]
@@ -300,6 +312,10 @@ class WhatsAppCitizen(Citizen):
         image = {"mime_type": "image/jpeg", "sha256": "SfInY0gRxa2ZEo4r5Y0TtHtGfTDLWrlVD+XtY6qRXYA=",
                  "id": WHATSAPP_MEDIA_ID, **({"caption": caption} if caption else {})}
         return self.post(self.message_body("image", image))
+
+    def post_voice(self) -> httpx.Response:
+        return self.post(self.message_body("audio", {"mime_type": "audio/ogg; codecs=opus", "voice": True,
+                                                     "sha256": "x", "id": "1003383421387299"}))
 
     def read(self, request: Recorded) -> list[Reply]:
         if not request.path.endswith(f"/{WHATSAPP_PHONE_ID}/messages"):
@@ -369,6 +385,12 @@ class TwilioCitizen(Citizen):
         sid = "MM" + uuid.uuid4().hex
         return self.post(self.fields(MessageType="image", NumMedia="1", Body=caption, MessageSid=sid, SmsSid=sid,
                                      SmsMessageSid=sid, MediaContentType0="image/jpeg",
+                                     MediaUrl0=f"https://api.twilio.com{TWILIO_MEDIA}"))
+
+    def post_voice(self) -> httpx.Response:
+        sid = "MM" + uuid.uuid4().hex
+        return self.post(self.fields(MessageType="audio", NumMedia="1", MessageSid=sid, SmsSid=sid,
+                                     SmsMessageSid=sid, MediaContentType0="audio/ogg",
                                      MediaUrl0=f"https://api.twilio.com{TWILIO_MEDIA}"))
 
     def read(self, request: Recorded) -> list[Reply]:

@@ -134,6 +134,13 @@ def test_the_bot_answers_in_the_citizens_language_and_an_emergency_gets_advice_a
     assert "Où se trouve le problème" in where and "Partagez votre position" in where
 
 
+def test_a_voice_note_is_answered_in_the_citizens_language_and_the_report_goes_on(citizen):
+    assert "¿Dónde está el problema?" in joined(citizen.say("hola, quiero reportar un bache en mi calle"))
+    said = joined(citizen.voice())
+    assert "no puedo escuchar mensajes de voz" in said and "¿Dónde está" not in said  # no turn: no re-ask
+    assert "Describa el problema" in joined(citizen.say("calle Main 120, frente a la farmacia"))
+
+
 def test_an_agents_replies_and_the_return_to_the_bot_reach_the_citizen_on_their_app(citizen, stack):
     queued = joined(citizen.say("I want to talk to a person"))
     assert "You are number" in queued and "city's team" in queued
