@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train faq faq-check faq-gaps agent lint unit bench bench-handoff bench-triage bench-nlu bench-faq bench-lang bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps export merge agent lint unit bench bench-handoff bench-triage bench-nlu bench-faq bench-lang bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
@@ -21,6 +21,8 @@ help:
 	@echo "make faq        check the FAQ files and rebuild the FAQ index if they changed"
 	@echo "make faq-check  check the FAQ files and list every problem"
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
+	@echo "make export     recent conversations -> candidate training examples to review (var/reviews/)"
+	@echo "make merge REVIEW=<file>  add the reviewed examples to the training data or the FAQ"
 	@echo "make agent NAME=ana ROLE=admin  create an agent console account (asks for the password)"
 	@echo "make bench  run the NLU, FAQ, language, latency, handoff and triage benchmarks (results in benchmarks/results/)"
 
@@ -47,6 +49,13 @@ faq-check: $(STAMP)
 
 faq-gaps: $(STAMP)
 	$(PY) -m retrieval gaps
+
+export: $(STAMP)
+	$(PY) -m learning export $(if $(DAYS),--days $(DAYS)) $(if $(TRACKER_URL),--tracker-url "$(TRACKER_URL)")
+
+merge: $(STAMP)
+	@test -n "$(REVIEW)" || { echo "usage: make merge REVIEW=var/reviews/<file>.yml [DRY_RUN=1]"; exit 2; }
+	$(PY) -m learning merge "$(REVIEW)" $(if $(DRY_RUN),--dry-run)
 
 agent: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make agent NAME=<username> [ROLE=agent|admin] [TEAM=<team>]"; exit 2; }

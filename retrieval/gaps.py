@@ -55,6 +55,7 @@ class Gap:
     outcome: str
     best_entry_id: str | None
     best_score: float | None
+    language: str | None = None  # of the latest asking
 
 
 def normalise(question: str) -> str:
@@ -113,7 +114,7 @@ class GapLog:
                 gaps = []
                 for question, times, last_asked in groups:
                     latest = connection.execute(
-                        sa.select(table.c.outcome, table.c.best_entry_id, table.c.best_score)
+                        sa.select(table.c.outcome, table.c.best_entry_id, table.c.best_score, table.c.language)
                         .where(table.c.question == question)
                         .order_by(table.c.asked_at.desc())
                         .limit(1)
