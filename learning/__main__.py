@@ -57,6 +57,38 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retrain(args: argparse.Namespace) -> int:
+    from learning.registry import Registry
+    from learning.retrain import retrain
+
+    registry = Registry(args.models_dir, keep=args.keep)
+    result = retrain(registry, args.candidate, args.tolerance, args.heldout, args.data, progress=not args.quiet)
+    print("\n".join(result.lines))
+    return 0 if result.promote else 3
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from learning.registry import Registry
+    from stack.train import fingerprint
+
+    restored = Registry(args.models_dir).rollback(fingerprint())
+    print(f"Rolled back: {restored.name} is models/citybot.tar.gz again (restart the Rasa server, or `make run`). "
+          "The training data on disk is newer than it: revert the merge, or `make retrain` when fixed.")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from learning.registry import Registry
+
+    registry = Registry(args.models_dir)
+    registry.current()
+    for record in registry.records:
+        accuracy = ", ".join(f"{language} {s['accuracy']:.1f}%"
+                             for language, s in (record.scores.get("languages") or {}).items())
+        print(f"{record.status:<11} {record.name:<36} {record.trained_at:<26} {accuracy}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m learning", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,9 +105,27 @@ def main(argv: list[str] | None = None) -> int:
     merged.add_argument("--dry-run", action="store_true", help="say what would be added, change nothing")
     merged.add_argument("--training-dir", type=Path, default=ROOT / "bot" / "data" / "training")
     merged.add_argument("--faq-dir", type=Path, default=ROOT / "bot" / "data" / "faq")
+    from learning.evaluation import HELDOUT
+    from stack.train import TRAINING_DATA
+
+    models_dir = ROOT / "models"
+    retrained = commands.add_parser("retrain", help="train a candidate, compare it with the current model on "
+                                                    "held-out data, promote it only if it is not worse")
+    retrained.add_argument("--tolerance", type=float, default=1.0,
+                           help="points of accuracy or macro-F1 a language may lose (default 1.0)")
+    retrained.add_argument("--keep", type=int, default=5, help="earlier models kept in models/history (default 5)")
+    retrained.add_argument("--candidate", type=Path, help="compare this trained model instead of training one")
+    retrained.add_argument("--data", type=Path, default=TRAINING_DATA, help=argparse.SUPPRESS)
+    retrained.add_argument("--heldout", type=Path, default=HELDOUT, help=argparse.SUPPRESS)
+    retrained.add_argument("--quiet", action="store_true", help="no progress bars")
+    rolled = commands.add_parser("rollback", help="the previous model becomes the current one again")
+    listed = commands.add_parser("models", help="the models: current, history, refused, with their scores")
+    for command in (retrained, rolled, listed):
+        command.add_argument("--models-dir", type=Path, default=models_dir, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    handlers = {"export": _export, "merge": _merge, "retrain": _retrain, "rollback": _rollback, "models": _models}
     try:
-        return _export(args) if args.command == "export" else _merge(args)
+        return handlers[args.command](args)
     except LearningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
