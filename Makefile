@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test train faq faq-check faq-gaps export merge retrain rollback agent lint unit bench bench-handoff bench-triage bench-nlu bench-faq bench-lang bench-latency clean
+.PHONY: help setup run test train faq faq-check faq-gaps export merge evaluate retrain rollback agent lint unit bench bench-handoff bench-triage bench-nlu bench-faq bench-lang bench-latency clean
 
 help:
 	@echo "make run    set everything up, then start the bot, action server and web chat"
@@ -23,6 +23,7 @@ help:
 	@echo "make faq-gaps   questions the bot could not answer, most frequent first"
 	@echo "make export     recent conversations -> candidate training examples to review (var/reviews/)"
 	@echo "make merge REVIEW=<file>  add the reviewed examples to the training data or the FAQ"
+	@echo "make evaluate   one report on the model (held-out intents, cross-validation, stories, FAQ) in reports/"
 	@echo "make retrain    train a candidate model; promote it only if it is not worse on held-out data"
 	@echo "make rollback   the previous model becomes the current one again"
 	@echo "make agent NAME=ana ROLE=admin  create an agent console account (asks for the password)"
@@ -58,6 +59,9 @@ export: $(STAMP)
 merge: $(STAMP)
 	@test -n "$(REVIEW)" || { echo "usage: make merge REVIEW=var/reviews/<file>.yml [DRY_RUN=1]"; exit 2; }
 	$(PY) -m learning merge "$(REVIEW)" $(if $(DRY_RUN),--dry-run)
+
+evaluate: train faq
+	$(PY) -m learning evaluate
 
 retrain: $(STAMP)
 	$(PY) -m learning retrain $(if $(TOLERANCE),--tolerance $(TOLERANCE))

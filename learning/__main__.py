@@ -67,6 +67,15 @@ def _retrain(args: argparse.Namespace) -> int:
     return 0 if result.promote else 3
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from learning.report import evaluate, summary
+
+    report, path = evaluate(args.model, quick=args.quick, progress=not args.quiet)
+    print("\n".join(summary(report)))
+    print(f"Report with figures: {path}")
+    return 0
+
+
 def _rollback(args: argparse.Namespace) -> int:
     from learning.registry import Registry
     from stack.train import fingerprint
@@ -118,12 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     retrained.add_argument("--data", type=Path, default=TRAINING_DATA, help=argparse.SUPPRESS)
     retrained.add_argument("--heldout", type=Path, default=HELDOUT, help=argparse.SUPPRESS)
     retrained.add_argument("--quiet", action="store_true", help="no progress bars")
+    evaluated = commands.add_parser("evaluate", help="one report (reports/evaluation-<date>/) on the model in "
+                                                     "production: held-out intents, cross-validation, stories, FAQ")
+    evaluated.add_argument("--model", type=Path, default=models_dir / "citybot.tar.gz")
+    evaluated.add_argument("--quick", action="store_true", help="the held-out intents only (about a minute)")
+    evaluated.add_argument("--quiet", action="store_true", help="no progress bars")
     rolled = commands.add_parser("rollback", help="the previous model becomes the current one again")
     listed = commands.add_parser("models", help="the models: current, history, refused, with their scores")
     for command in (retrained, rolled, listed):
         command.add_argument("--models-dir", type=Path, default=models_dir, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    handlers = {"export": _export, "merge": _merge, "retrain": _retrain, "rollback": _rollback, "models": _models}
+    handlers = {"export": _export, "merge": _merge, "retrain": _retrain, "evaluate": _evaluate,
+                "rollback": _rollback, "models": _models}
     try:
         return handlers[args.command](args)
     except LearningError as exc:

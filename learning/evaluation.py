@@ -56,9 +56,25 @@ def score(expected: list[str], predicted: list[str]) -> LanguageScore:
     return LanguageScore(round(100 * right / len(expected), 2), round(100 * float(f1), 2), len(expected))
 
 
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    expected: str
+    predicted: str
+    confidence: float
+
+
 def evaluate_model(model: Path, data: dict[str, list[tuple[str, str]]], progress: bool = True
                    ) -> dict[str, LanguageScore]:
     """Scores per language of one model file (loaded here, in this process)."""
+    predictions = predict(model, data, progress)
+    return {language: score([p.expected for p in found], [p.predicted for p in found])
+            for language, found in predictions.items()}
+
+
+def predict(model: Path, data: dict[str, list[tuple[str, str]]], progress: bool = True
+            ) -> dict[str, list[Prediction]]:
+    """What one model file (loaded here, in this process) makes of every held-out message, per language."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if not model.exists():
@@ -71,19 +87,21 @@ def evaluate_model(model: Path, data: dict[str, list[tuple[str, str]]], progress
 
 
 async def _evaluate(model: Path, data: dict[str, list[tuple[str, str]]], progress: bool
-                    ) -> dict[str, LanguageScore]:
+                    ) -> dict[str, list[Prediction]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    predicted: dict[str, list[str]] = defaultdict(list)
+    predicted: dict[str, list[Prediction]] = defaultdict(list)
     total = sum(len(pairs) for pairs in data.values())
     with tqdm(total=total, desc=f"evaluating {model.name}", unit=" msg", disable=not progress) as bar:
         for language, pairs in data.items():
-            for text, _ in pairs:
+            for text, expected in pairs:
                 parsed: dict[str, Any] = await agent.parse_message(text)
-                predicted[language].append(str((parsed.get("intent") or {}).get("name") or ""))
+                intent = parsed.get("intent") or {}
+                predicted[language].append(Prediction(text, expected, str(intent.get("name") or ""),
+                                                      float(intent.get("confidence") or 0.0)))
                 bar.update()
-    return {language: score([i for _, i in pairs], predicted[language]) for language, pairs in data.items()}
+    return dict(predicted)
 
 
 def as_dict(scores: dict[str, LanguageScore]) -> dict[str, dict[str, Any]]:
