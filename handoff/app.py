@@ -30,7 +30,7 @@ from handoff.errors import (
     NotAuthenticated,
 )
 from handoff.relay import RasaRelay
-from handoff.routers import console, service
+from handoff.routers import analytics, console, service
 from handoff.service import HandoffService, run_worker
 from handoff.settings import HandoffSettings, get_settings
 from handoff.store import HandoffStore
@@ -186,6 +186,7 @@ def create_app(settings: HandoffSettings | None = None, relay: RasaRelay | None 
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(service.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
 
     @app.exception_handler(HandoffError)
     async def handoff_error(request: Request, exc: HandoffError) -> JSONResponse:

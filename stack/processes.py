@@ -181,7 +181,8 @@ def build_servers(settings: StackSettings) -> list[Server]:
                  "--timeout-graceful-shutdown", "3"],
         health_url=f"http://{host}:{settings.handoff_port}/health",
         env={**env, "CITYBOT_HANDOFF_DATABASE_URL": settings.handoff_database_url,
-             "CITYBOT_MODE": settings.mode},
+             "CITYBOT_MODE": settings.mode,
+             "CITYBOT_TRACKER_DB": str(settings.tracker_db)},  # read by the analytics page (analytics/)
         log_path=logs / "handoff.log",
     )
     return [actions, handoff, rasa, web]

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, SlotSet
 
 from learning.__main__ import main
 from learning.conversations import Turn, pseudonym, read_conversations
 from learning.export import candidates
-from tests.conftest import ROOT
+from tests.tracker_seed import said, seed
 
-DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 PERSONAL = "my number is 555-123-4567, write to ana.lopez@example.org, I live at 12 Elm Street"
-
-
-def said(text: str, intent: str, confidence: float, ranking: list[tuple[str, float]] | None = None,
-         language: str = "en") -> UserUttered:
-    ranking = ranking or [(intent, confidence)]
-    return UserUttered(text, intent={"name": intent, "confidence": confidence}, input_channel="whatsapp",
-                       parse_data={"text": text, "intent": {"name": intent, "confidence": confidence},
-                                   "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-                                   "entities": [], "language_detection": {"language": language}})
 
 
 CONVERSATIONS = {
@@ -59,13 +45,7 @@ CONVERSATIONS = {
 
 @pytest.fixture
 def tracker_db(tmp_path):
-    path = tmp_path / "tracker.db"
-    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path))
-    for sender_id, events in CONVERSATIONS.items():
-        tracker = DialogueStateTracker.from_events(sender_id, [ActionExecuted("action_listen"), *events],
-                                                   slots=DOMAIN.slots)
-        asyncio.run(store.save(tracker))
-    return f"sqlite:///{path}"
+    return seed(tmp_path / "tracker.db", CONVERSATIONS)
 
 
 SINCE = datetime.now(timezone.utc) - timedelta(days=1)
