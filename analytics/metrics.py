@@ -18,7 +18,10 @@ MECHANICS = frozenset({"affirm", "deny", "inform", "skip", "cancel", "greet", "g
                        "bot_challenge", "change_language", "empty_message", "no_words", "message_too_long",
                        "share_location", "share_photo", "nlu_fallback", "rate_helpful", "rate_not_helpful"})
 FALLBACK = "nlu_fallback"
-HELPFUL, NOT_HELPFUL = "rate_helpful", "rate_not_helpful"
+RATING_INTENTS = ("rate_helpful", "rate_not_helpful")  # the "Did this help?" buttons (domain.yml)
+# How an answer to "Did this help?" shows in a conversation: the bot's reply to it, whether the
+# citizen pressed a button or typed yes or no (bot/data/training/rules.yml).
+HELPFUL, NOT_HELPFUL = "utter_rated_helpful", "utter_rated_not_helpful"
 
 
 @dataclass
@@ -131,8 +134,8 @@ def _conversations(result: Analytics, url: str, since: datetime) -> None:
             day = _day(turn.timestamp)
             if day in result.messages_per_day:
                 result.messages_per_day[day] += 1
-            result.helpful += turn.intent == HELPFUL
-            result.not_helpful += turn.intent == NOT_HELPFUL
+            result.helpful += HELPFUL in turn.actions
+            result.not_helpful += NOT_HELPFUL in turn.actions
             if turn.intent and turn.intent not in MECHANICS:
                 result.intents[turn.intent] += 1
             if not turn.text.startswith("/"):

@@ -26,7 +26,8 @@ def conversations() -> dict:
         "wa-15550001111": [said("there's a pothole on Elm", "report_street_issue", 0.98, timestamp=NOW - 2 * DAY),
                            ActionExecuted("street_report_form"),
                            said("/affirm", "affirm", 1.0, timestamp=NOW - 2 * DAY),
-                           said("/rate_helpful", "rate_helpful", 1.0, timestamp=NOW - 2 * DAY)],
+                           said("/rate_helpful", "rate_helpful", 1.0, timestamp=NOW - 2 * DAY),
+                           ActionExecuted("utter_rated_helpful")],
         "tg-42": [said("hola, cuándo pasa la basura", "faq", 0.9, language="es", channel="telegram",
                        timestamp=NOW - DAY),
                   said(f"call me at {PHONE}", "nlu_fallback", 0.3, language="es", channel="telegram",
@@ -34,7 +35,8 @@ def conversations() -> dict:
                   said("quiero hablar con una persona", "human_handoff", 0.97, language="es", channel="telegram",
                        timestamp=NOW - DAY), ConversationPaused()],
         "web-1": [said("is the library open", "faq", 0.95, channel="socketio", timestamp=NOW),
-                  said("/rate_not_helpful", "rate_not_helpful", 1.0, channel="socketio", timestamp=NOW)],
+                  said("no", "deny", 0.9, channel="socketio", timestamp=NOW),  # typed, after "did this help?"
+                  ActionExecuted("utter_rated_not_helpful")],
         "web-old": [said("hello", "greet", 0.99, channel="socketio", timestamp=NOW - 60 * DAY)],  # before the period
     }
 
@@ -64,7 +66,7 @@ def test_the_figures_count_conversations_topics_rates_waits_and_satisfaction(sto
     assert dict(figures.intents) == {"report_street_issue": 1, "faq": 2, "human_handoff": 1}
     assert dict(figures.categories) == {"Pothole": 2, "Street light out": 1}
     assert round(figures.containment or 0) == 67 and round(figures.handoff_rate or 0) == 33
-    assert figures.fallback_rate == 100 * 1 / 5  # typed messages only: payloads are buttons
+    assert figures.fallback_rate == 100 * 1 / 6  # typed messages only: payloads are buttons
     assert (figures.handoffs, figures.waiting_now, figures.waits_minutes) == (1, 1, [])
     assert (figures.helpful, figures.not_helpful, figures.satisfaction) == (1, 1, 50.0)
     assert figures.faq_gaps == [("can i pay my fine by phone [number]", 1)]

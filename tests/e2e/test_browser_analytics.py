@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -37,6 +38,9 @@ def test_an_admin_sees_what_citizens_asked_as_charts_and_others_are_refused(
     file_pothole(reporter, where="88 Analytics Avenue")
     Chat(stack).say("I want to talk to a person, my number is 555-123-9876")
     Chat(stack).say("when is bulky waste collected")
+    leaving = Chat(stack)
+    assert "did this conversation help you?" in leaving.texts("goodbye")
+    assert "Thank you for telling us" in leaving.texts("yes")  # typed, not the button
 
     page, problems = new_page(browser, contexts, 1366, 900)
     page.goto(stack.settings.handoff_url() + "/console/analytics")
@@ -54,6 +58,8 @@ def test_an_admin_sees_what_citizens_asked_as_charts_and_others_are_refused(
     expect(page.get_by_role("img", name="Reports filed, by category")).to_contain_text("Pothole")
     expect(page.get_by_role("img", name="What citizens asked (top intents)")).to_contain_text("human_handoff")
     expect(page.get_by_role("img", name="Conversations by channel")).to_contain_text("rest")
+    answered = tiles.filter(has_text="Did this help?").locator(".analytics__value").inner_text()
+    assert re.fullmatch(r"\d+% of \d+", answered) and int(answered.split(" of ")[1]) >= 1, answered
     box = charts.first.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100  # drawn, not empty
     html = page.content()
